@@ -1,0 +1,11 @@
+(module
+  (type $ii (func (param i32) (result i32)))
+  (table 4 funcref)
+  (elem (i32.const 0) $inc $dbl)
+  (func $inc (type $ii) (i32.add (local.get 0) (i32.const 1)))
+  (func $dbl (type $ii) (i32.mul (local.get 0) (i32.const 2)))
+  (func $other (result i64) (i64.const 1))
+  (func (export "call0") (result i32) (call_indirect (type $ii) (i32.const 5) (i32.const 0)))
+  (func (export "call1") (param i32) (result i32) (call_indirect (type $ii) (i32.const 5) (local.get 0)))
+  (func (export "null") (result i32) (call_indirect (type $ii) (i32.const 5) (i32.const 3)))
+  (func (export "oob") (result i32) (call_indirect (type $ii) (i32.const 5) (i32.const 9))))

@@ -1,0 +1,10 @@
+(module
+  (table 8 funcref)
+  (elem $p funcref (ref.func $a) (ref.null func) (ref.func $b))
+  (elem (i32.const 4) func $b $a)
+  (func $a (result i32) (i32.const 1))
+  (func $b (result i32) (i32.const 2))
+  (func (export "init") (table.init $p (i32.const 0) (i32.const 0) (i32.const 3)))
+  (func (export "copy") (table.copy (i32.const 1) (i32.const 4) (i32.const 2)))
+  (func (export "drop") (elem.drop $p))
+  (func (export "call4") (result i32) (call_indirect (result i32) (i32.const 4))))

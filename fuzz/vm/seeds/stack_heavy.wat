@@ -1,0 +1,10 @@
+(module
+  (func (export "deep_expr") (result i32)
+    (i32.add (i32.add (i32.add (i32.add (i32.const 1) (i32.const 2)) (i32.add (i32.const 3) (i32.const 4)))
+                      (i32.add (i32.add (i32.const 5) (i32.const 6)) (i32.add (i32.const 7) (i32.const 8))))
+             (i32.add (i32.add (i32.add (i32.const 9) (i32.const 10)) (i32.add (i32.const 11) (i32.const 12)))
+                      (i32.add (i32.add (i32.const 13) (i32.const 14)) (i32.add (i32.const 15) (i32.const 16))))))
+  (func $mutual_a (export "ping") (param i32) (result i32)
+    (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+      (else (call $mutual_b (i32.sub (local.get 0) (i32.const 1))))))
+  (func $mutual_b (param i32) (result i32) (i32.add (call $mutual_a (local.get 0)) (i32.const 1))))

@@ -1,0 +1,11 @@
+(module
+  (table $t 2 10 funcref)
+  (table $e 1 externref)
+  (elem declare func $f)
+  (func $f)
+  (func (export "grow") (result i32) (table.grow $t (ref.func $f) (i32.const 3)))
+  (func (export "size") (result i32) (table.size $t))
+  (func (export "fill") (table.fill $t (i32.const 0) (ref.null func) (i32.const 2)))
+  (func (export "set_get") (result funcref) (table.set $t (i32.const 1) (ref.func $f)) (table.get $t (i32.const 1)))
+  (func (export "ext") (result externref) (table.get $e (i32.const 0)))
+  (func (export "grow_oob") (result i32) (table.grow $t (ref.null func) (i32.const 100))))
