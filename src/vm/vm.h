@@ -163,7 +163,7 @@ bool vm_imports_add_instance(vm_imports *imp, const char *module, vm_instance *i
 /* ---- Instances ---- */
 
 typedef struct vm_instance_config {
-    uint64_t fuel;              /* initial fuel, also used by the start function */
+    uint64_t fuel;              /* initial fuel, also used by the start function (default: UINT64_MAX) */
     uint32_t max_memory_pages;  /* cap below the module's own maximum (0 = 65536) */
     uint32_t max_table_elems;   /* cap on any table's size (0 = VM_DEFAULT_MAX_TABLE_ELEMS) */
     uint32_t max_call_depth;    /* wasm call frames (0 = VM_DEFAULT_MAX_CALL_DEPTH) */
@@ -176,8 +176,9 @@ void vm_instance_config_default(vm_instance_config *cfg);
 /* Links m against imp (may be NULL when m has no imports), allocates memories, tables and globals,
  * applies active segments and runs the start function. On failure returns NULL and fills err
  * (VM_ERR_UNLINKABLE names the import; VM_ERR_UNINSTANTIABLE names the segment or the trap).
- * m must outlive the instance. */
-vm_instance *vm_instance_new(const vm_module *m, const vm_imports *imp, const vm_instance_config *cfg,
+ * m must outlive the instance. An instance that fails after it may have stored references to its
+ * functions in imported tables or globals is kept alive, owned by imp, until vm_imports_free. */
+vm_instance *vm_instance_new(const vm_module *m, vm_imports *imp, const vm_instance_config *cfg,
                              vm_error *err);
 void vm_instance_free(vm_instance *inst);
 void *vm_instance_user(const vm_instance *inst);
@@ -188,6 +189,11 @@ const vm_module *vm_instance_module(const vm_instance *inst);
  * wrong, returns VM_TRAP_HOST with a message. After a trap, vm_trap_message tells more. */
 vm_trap vm_call(vm_instance *inst, const char *name, const vm_value *args, uint32_t nargs, vm_value *results,
                 uint32_t nresults);
+/* The same for export names given with a length (names may contain NUL bytes). */
+vm_trap vm_call_n(vm_instance *inst, const char *name, size_t name_len, const vm_value *args, uint32_t nargs,
+                  vm_value *results, uint32_t nresults);
+bool vm_global_get_n(const vm_instance *inst, const char *name, size_t name_len, vm_value *out);
+bool vm_module_export_functype_n(const vm_module *m, const char *name, size_t name_len, vm_functype *out);
 /* Message of the last trap (never NULL; "" when none). Owned by the instance, valid until the next call. */
 const char *vm_trap_message(const vm_instance *inst);
 /* Exit code given to vm_host_exit by the last run that ended with VM_TRAP_EXIT. */
