@@ -1,0 +1,428 @@
+/* The coordinator's integration suite over HTTP against a real outlayer-coordinator process.
+ * Usage: test_coordinator_api sqlite|pg redis|noredis — the same checks run against SQLite and a
+ * PostgreSQL started here, with Redis (started here) on or off. */
+#include "harness.h"
+#include "test.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ADMIN "test-admin-token-0123456789"
+
+static int port;
+static char tok[80];
+
+static long long now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long tasks_total(void) {
+    h_resp r = h_get(port, "/public/stats", NULL);
+    ASSERT_EQ(r.status, 200);
+    long long n = h_json_int(r.body, "tasks_total");
+    h_resp_free(&r);
+    return n;
+}
+
+/* Posts and expects status and (when code != NULL) the JSON error code. */
+static void expect(const char *method, const char *path, const char *token, const char *body, long status, const char *code) {
+    h_resp r = h_req(port, method, path, token, body, body ? strlen(body) : 0);
+    if (r.status != status) T_FAIL("%s %s: status %ld, expected %ld: %s", method, path, r.status, status, r.body);
+    if (code) {
+        char want[96];
+        snprintf(want, sizeof want, "\"code\":\"%s\"", code);
+        ASSERT_CONTAINS(r.body, want);
+    }
+    h_resp_free(&r);
+}
+
+typedef struct claim_arg {
+    const char *worker, *caps;
+    int wait_ms;
+    long status;
+    char body[4096];
+    long long took_ms;
+} claim_arg;
+
+static void *claim_thread(void *p) {
+    claim_arg *a = p;
+    char body[256];
+    snprintf(body, sizeof body, "{\"worker_id\":\"%s\",\"capabilities\":%s,\"wait_ms\":%d}", a->worker, a->caps, a->wait_ms);
+    long long t0 = now_ms();
+    h_resp r = h_post(port, "/tasks/claim", tok, body);
+    a->took_ms = now_ms() - t0;
+    a->status = r.status;
+    snprintf(a->body, sizeof a->body, "%s", r.body ? r.body : "");
+    h_resp_free(&r);
+    return NULL;
+}
+
+static claim_arg claim(const char *worker, const char *caps, int wait_ms) {
+    claim_arg a = {worker, caps, wait_ms, 0, "", 0};
+    claim_thread(&a);
+    return a;
+}
+
+static long long create(long long request_id, const char *data_id, const char *extra, long status) {
+    char body[512];
+    snprintf(body, sizeof body, "{\"request_id\":%lld,\"data_id\":\"%s\"%s%s}", request_id, data_id, extra ? "," : "",
+             extra ? extra : "");
+    h_resp r = h_post(port, "/tasks", tok, body);
+    if (r.status != status) T_FAIL("create: %ld %s", r.status, r.body);
+    long long id = h_json_int(r.body, "task_id");
+    h_resp_free(&r);
+    return id;
+}
+
+static void lease_op(long long id, const char *op, const char *worker, long long attempt, const char *extra, long status,
+                     const char *contains) {
+    char path[128], body[512];
+    snprintf(path, sizeof path, "/tasks/%lld/%s", id, op);
+    snprintf(body, sizeof body, "{\"worker_id\":\"%s\",\"attempt\":%lld%s%s}", worker, attempt, extra ? "," : "",
+             extra ? extra : "");
+    h_resp r = h_post(port, path, tok, body);
+    if (r.status != status) T_FAIL("%s: %ld %s", path, r.status, r.body);
+    if (contains) ASSERT_CONTAINS(r.body, contains);
+    h_resp_free(&r);
+}
+
+static void test_auth_and_bad_input(void) {
+    long long before = tasks_total();
+    const char *ok = "{\"request_id\":1,\"data_id\":\"d1\"}";
+    expect("POST", "/tasks", NULL, ok, 401, "unauthorized");
+    expect("POST", "/tasks", "0000000000000000000000000000000000000000000000000000000000000000", ok, 401, "unauthorized");
+    expect("POST", "/tasks", "not-even-hex", ok, 401, "unauthorized");
+    expect("POST", "/tasks/claim", NULL, "{}", 401, "unauthorized");
+    expect("POST", "/tasks/1/complete", NULL, "{}", 401, "unauthorized");
+    expect("PUT", "/modules/00", NULL, "x", 401, "unauthorized");
+    expect("POST", "/admin/tokens", tok, "{\"name\":\"x\"}", 401, "unauthorized"); /* worker token is not admin */
+    expect("POST", "/tasks", tok, "{\"request_id\":1,", 400, "bad_json");
+    expect("POST", "/tasks", tok, "[1,2]", 400, "bad_json");
+    expect("POST", "/tasks", tok, "", 400, "bad_json");
+    expect("POST", "/tasks", tok, "{\"request_id\":\"1\",\"data_id\":\"d1\"}", 400, "invalid_field");
+    expect("POST", "/tasks", tok, "{\"request_id\":-1,\"data_id\":\"d1\"}", 400, "invalid_field");
+    expect("POST", "/tasks", tok, "{\"request_id\":1,\"data_id\":\"bad id\"}", 400, "invalid_field");
+    expect("POST", "/tasks", tok, "{\"request_id\":1,\"data_id\":\"d1\",\"kind\":\"mine\"}", 400, "invalid_field");
+    expect("POST", "/tasks", tok, "{\"request_id\":1,\"data_id\":\"d1\",\"account\":\"UPPER\"}", 400, "invalid_field");
+    expect("POST", "/tasks", tok, "{\"request_id\":1,\"data_id\":\"d1\",\"request_id\":2}", 400, "bad_json"); /* duplicate key */
+    /* oversized body: refused before it is read */
+    size_t big = 300 * 1024;
+    char *b = malloc(big + 1);
+    memset(b, ' ', big);
+    b[big] = 0;
+    b[0] = '{';
+    b[big - 1] = '}';
+    expect("POST", "/tasks", tok, b, 413, "body_too_large");
+    free(b);
+    expect("POST", "/tasks/claim", tok, "{\"worker_id\":\"w1\",\"capabilities\":[]}", 400, "invalid_field");
+    expect("POST", "/tasks/claim", tok, "{\"worker_id\":\"w1\",\"capabilities\":[\"mine\"]}", 400, "invalid_field");
+    expect("POST", "/tasks/claim", tok, "{\"worker_id\":\"w 1\",\"capabilities\":[\"execute\"]}", 400, "invalid_field");
+    expect("POST", "/tasks/claim", tok, "{\"worker_id\":\"w1\",\"capabilities\":[\"execute\"],\"wait_ms\":999999}", 400,
+           "invalid_field");
+    expect("POST", "/tasks/999999/heartbeat", tok, "{\"worker_id\":\"w1\",\"attempt\":1}", 404, "not_found");
+    expect("POST", "/tasks/999999/complete", tok, "{\"worker_id\":\"w1\",\"attempt\":1,\"result\":1}", 404, "not_found");
+    expect("POST", "/tasks/abc/complete", tok, "{}", 400, "invalid_id");
+    expect("POST", "/tasks/-5/fail", tok, "{}", 400, "invalid_id");
+    expect("GET", "/public/jobs/0", NULL, NULL, 400, "invalid_id");
+    expect("GET", "/public/jobs/424242", NULL, NULL, 404, "not_found");
+    expect("GET", "/public/jobs?limit=1000", NULL, NULL, 400, "invalid_parameter");
+    expect("GET", "/public/jobs?state=weird", NULL, NULL, 400, "invalid_parameter");
+    expect("GET", "/nope", NULL, NULL, 404, "not_found");
+    expect("DELETE", "/tasks", tok, NULL, 405, "method_not_allowed");
+    expect("GET", "/public/pricing", NULL, NULL, 503, "pricing_unavailable");
+    ASSERT_EQ(tasks_total(), before); /* nothing above changed state */
+}
+
+static void test_lifecycle(void) {
+    long long id = create(10, "aa10", "\"account\":\"alice.near\",\"payload\":{\"input\":\"hi\"}", 201);
+    ASSERT_EQ(create(10, "aa10", NULL, 200), id); /* idempotent */
+    claim_arg c = claim("w1", "[\"execute\"]", 0);
+    ASSERT_EQ(c.status, 200);
+    ASSERT_EQ(h_json_int(c.body, "task.task_id"), id);
+    ASSERT_EQ(h_json_int(c.body, "task.attempt"), 1);
+    char buf[64];
+    ASSERT_STREQ(h_json_str(c.body, "task.payload.input", buf, sizeof buf), "hi");
+    ASSERT_EQ(claim("w2", "[\"execute\"]", 0).status, 204); /* nothing else queued */
+    lease_op(id, "heartbeat", "w1", 1, NULL, 200, "lease_until_ms");
+    lease_op(id, "heartbeat", "w2", 1, NULL, 409, "lease lost");
+    lease_op(id, "complete", "w1", 2, "\"result\":{\"x\":1}", 409, "conflict");
+    lease_op(id, "complete", "w1", 1, "\"result\":{\"output\":\"ok\"}", 200, "\"already_completed\":false");
+    lease_op(id, "complete", "w1", 1, "\"result\":{\"output\":\"ok\"}", 200, "\"already_completed\":true");
+    lease_op(id, "complete", "w2", 1, "\"result\":{\"output\":\"evil\"}", 409, "conflict");
+    lease_op(id, "fail", "w1", 1, "\"error\":\"late\"", 409, "conflict");
+    char path[64];
+    snprintf(path, sizeof path, "/public/jobs/%lld", id);
+    h_resp r = h_get(port, path, NULL);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_CONTAINS(r.body, "\"state\":\"done\"");
+    ASSERT_CONTAINS(r.body, "\"output\":\"ok\"");
+    h_resp_free(&r);
+
+    /* fail with retry → queued again, attempt 2; fail without retry → failed */
+    long long id2 = create(11, "aa11", "\"max_attempts\":3", 201);
+    c = claim("w1", "[\"execute\"]", 0);
+    ASSERT_EQ(h_json_int(c.body, "task.task_id"), id2);
+    lease_op(id2, "fail", "w1", 1, "\"error\":\"transient\",\"retry\":true", 200, "\"state\":\"queued\"");
+    lease_op(id2, "fail", "w1", 1, "\"error\":\"transient\",\"retry\":true", 200, "\"already\":true");
+    c = claim("w2", "[\"execute\"]", 0);
+    ASSERT_EQ(h_json_int(c.body, "task.task_id"), id2);
+    ASSERT_EQ(h_json_int(c.body, "task.attempt"), 2);
+    lease_op(id2, "fail", "w2", 2, "\"error\":\"bad module\",\"retry\":false", 200, "\"state\":\"failed\"");
+    expect("POST", "/tasks/claim", tok, "{\"worker_id\":\"w1\",\"capabilities\":[\"execute\"]}", 204, NULL);
+
+    /* paging and by account */
+    r = h_get(port, "/public/jobs?account=alice.near&limit=1", NULL);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_CONTAINS(r.body, "\"request_id\":10");
+    ASSERT_TRUE(!strstr(r.body, "\"payload\"")); /* inputs are not public */
+    h_resp_free(&r);
+    r = h_get(port, "/public/jobs?limit=1&offset=0&state=failed", NULL);
+    ASSERT_CONTAINS(r.body, "\"request_id\":11");
+    h_resp_free(&r);
+}
+
+static void test_phases(void) {
+    long long cid = create(20, "bb20", "\"kind\":\"compile\"", 201);
+    long long eid = create(20, "bb20", "\"kind\":\"execute\",\"wait_for_compile\":true", 201);
+    ASSERT_EQ(claim("ex", "[\"execute\"]", 0).status, 204); /* execute waits for its compile */
+    claim_arg c = claim("cc", "[\"compile\"]", 0);
+    ASSERT_EQ(c.status, 200);
+    ASSERT_EQ(h_json_int(c.body, "task.task_id"), cid);
+    /* an execute-only worker waiting in a long poll is woken by the compile's completion */
+    claim_arg waiter = {"ex", "[\"execute\"]", 5000, 0, "", 0};
+    pthread_t th;
+    pthread_create(&th, NULL, claim_thread, &waiter);
+    usleep(300000);
+    lease_op(cid, "complete", "cc", 1, "\"result\":{\"wasm_hash\":\"00\"}", 200, NULL);
+    pthread_join(th, NULL);
+    ASSERT_EQ(waiter.status, 200);
+    ASSERT_EQ(h_json_int(waiter.body, "task.task_id"), eid);
+    ASSERT_TRUE(waiter.took_ms < 2500);
+    lease_op(eid, "complete", "ex", 1, "\"result\":{}", 200, NULL);
+    /* a failed compile fails its waiting execute */
+    long long c2 = create(21, "bb21", "\"kind\":\"compile\"", 201);
+    long long e2 = create(21, "bb21", "\"wait_for_compile\":true", 201);
+    c = claim("cc", "[\"compile\"]", 0);
+    ASSERT_EQ(h_json_int(c.body, "task.task_id"), c2);
+    lease_op(c2, "fail", "cc", 1, "\"error\":\"does not build\",\"retry\":false", 200, "failed");
+    char path[64];
+    snprintf(path, sizeof path, "/public/jobs/%lld", e2);
+    h_resp r = h_get(port, path, NULL);
+    ASSERT_CONTAINS(r.body, "\"state\":\"failed\"");
+    ASSERT_CONTAINS(r.body, "compile failed: does not build");
+    h_resp_free(&r);
+}
+
+static void test_long_poll(void) {
+    claim_arg a = {"lp", "[\"execute\",\"compile\"]", 8000, 0, "", 0};
+    pthread_t th;
+    pthread_create(&th, NULL, claim_thread, &a);
+    usleep(400000);
+    long long id = create(30, "cc30", NULL, 201);
+    pthread_join(th, NULL);
+    ASSERT_EQ(a.status, 200);
+    ASSERT_EQ(h_json_int(a.body, "task.task_id"), id);
+    fprintf(stderr, "long poll: claimed %lld ms after the claim started (task created at ~400 ms)\n", a.took_ms);
+    ASSERT_TRUE(a.took_ms < 1600);
+    lease_op(id, "complete", "lp", 1, "\"result\":null", 200, NULL);
+    /* an empty long poll ends at its deadline with 204 */
+    claim_arg e = claim("lp", "[\"execute\"]", 700);
+    ASSERT_EQ(e.status, 204);
+    ASSERT_TRUE(e.took_ms >= 650 && e.took_ms < 3000);
+}
+
+static void test_tokens(void) {
+    h_resp r = h_post(port, "/admin/tokens", ADMIN, "{\"name\":\"w-api\"}");
+    ASSERT_EQ(r.status, 201);
+    char t2[80];
+    h_json_str(r.body, "token", t2, sizeof t2);
+    h_resp_free(&r);
+    expect("POST", "/admin/tokens", ADMIN, "{\"name\":\"w-api\"}", 409, "conflict");
+    expect("POST", "/admin/tokens", ADMIN "x", "{\"name\":\"zz\"}", 401, "unauthorized");
+    expect("POST", "/workers/heartbeat", t2, "{\"worker_id\":\"w-api-1\",\"status\":\"idle\"}", 200, NULL);
+    expect("POST", "/admin/tokens/w-api/revoke", ADMIN, NULL, 200, NULL);
+    expect("POST", "/admin/tokens/w-api/revoke", ADMIN, NULL, 404, "not_found");
+    expect("POST", "/workers/heartbeat", t2, "{\"worker_id\":\"w-api-1\"}", 401, "unauthorized");
+    r = h_get(port, "/admin/tokens", ADMIN);
+    ASSERT_CONTAINS(r.body, "\"name\":\"w-api\"");
+    ASSERT_TRUE(!strstr(r.body, t2)); /* never shown again */
+    h_resp_free(&r);
+    r = h_get(port, "/public/workers", NULL);
+    ASSERT_CONTAINS(r.body, "\"worker_id\":\"w-api-1\"");
+    ASSERT_CONTAINS(r.body, "\"heartbeat\":\"alive\"");
+    h_resp_free(&r);
+}
+
+static void sha256hex(const void *p, size_t n, char out[65]) {
+    unsigned char h[32];
+    crypto_hash_sha256(h, p, n);
+    for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+static void test_modules(const char *data_dir) {
+    char mod[1000];
+    for (size_t i = 0; i < sizeof mod; i++) mod[i] = (char)(i * 7);
+    char hash[65], path[200];
+    sha256hex(mod, sizeof mod, hash);
+    char wrong[65];
+    memcpy(wrong, hash, 65);
+    wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
+    snprintf(path, sizeof path, "/modules/%s", wrong);
+    h_resp r = h_req(port, "PUT", path, tok, mod, sizeof mod);
+    ASSERT_EQ(r.status, 400);
+    ASSERT_CONTAINS(r.body, "hash_mismatch");
+    h_resp_free(&r);
+    snprintf(path, sizeof path, "/modules/%s", hash);
+    r = h_req(port, "PUT", path, tok, mod, sizeof mod);
+    ASSERT_EQ(r.status, 201);
+    h_resp_free(&r);
+    r = h_req(port, "PUT", path, tok, mod, sizeof mod);
+    ASSERT_EQ(r.status, 200);
+    h_resp_free(&r);
+    r = h_get(port, path, tok);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_EQ(r.len, sizeof mod);
+    ASSERT_TRUE(memcmp(r.body, mod, sizeof mod) == 0);
+    h_resp_free(&r);
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"repo\":\"https://github.com/o/r\",\"commit\":\"0123abcd\",\"target\":\"wasm32-wasip1\","
+             "\"builder_version\":\"1\",\"hash\":\"%s\"}",
+             hash);
+    expect("POST", "/modules/index", tok, body, 200, NULL);
+    r = h_get(port, "/public/modules/lookup?repo=https%3A%2F%2Fgithub.com%2Fo%2Fr&commit=0123abcd&target=wasm32-wasip1&builder_version=1",
+              NULL);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_CONTAINS(r.body, hash);
+    h_resp_free(&r);
+    expect("GET", "/public/modules/lookup?repo=x&commit=0123abcd&target=wasm32-wasip1&builder_version=2", NULL, NULL, 404,
+           "not_found");
+    /* corrupt the stored file: the read detects it, drops it, and the index no longer answers */
+    char file[600];
+    snprintf(file, sizeof file, "%s/modules/%s.wasm", data_dir, hash);
+    FILE *f = fopen(file, "r+b");
+    ASSERT_TRUE(f);
+    fputc('X', f);
+    fclose(f);
+    r = h_get(port, path, tok);
+    ASSERT_EQ(r.status, 404);
+    ASSERT_CONTAINS(r.body, "no longer match");
+    h_resp_free(&r);
+    snprintf(path, sizeof path, "/public/modules/%s", hash);
+    expect("GET", path, NULL, NULL, 404, "not_found");
+    /* build locks */
+    expect("POST", "/locks/acquire", tok, "{\"key\":\"build:o/r@0123\",\"worker_id\":\"w1\",\"ttl_ms\":60000}", 200, NULL);
+    r = h_post(port, "/locks/acquire", tok, "{\"key\":\"build:o/r@0123\",\"worker_id\":\"w2\"}");
+    ASSERT_CONTAINS(r.body, "\"acquired\":false");
+    ASSERT_CONTAINS(r.body, "\"holder\":\"w1\"");
+    h_resp_free(&r);
+    r = h_post(port, "/locks/release", tok, "{\"key\":\"build:o/r@0123\",\"worker_id\":\"w2\"}");
+    ASSERT_CONTAINS(r.body, "\"released\":false");
+    h_resp_free(&r);
+    r = h_post(port, "/locks/release", tok, "{\"key\":\"build:o/r@0123\",\"worker_id\":\"w1\"}");
+    ASSERT_CONTAINS(r.body, "\"released\":true");
+    h_resp_free(&r);
+    r = h_post(port, "/locks/acquire", tok, "{\"key\":\"build:o/r@0123\",\"worker_id\":\"w2\"}");
+    ASSERT_CONTAINS(r.body, "\"acquired\":true");
+    h_resp_free(&r);
+}
+
+static void test_metrics_and_rate_limit(void) {
+    h_resp r = h_get(port, "/metrics", NULL);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_CONTAINS(r.body, "# TYPE outlayer_tasks gauge");
+    ASSERT_CONTAINS(r.body, "outlayer_tasks{state=\"done\"}");
+    ASSERT_CONTAINS(r.body, "outlayer_auth_failures_total");
+    h_resp_free(&r);
+    /* RATE_LIMIT_PER_MINUTE=300 for this process: the 301st public request in a minute is refused */
+    int limited = 0, ok = 0;
+    for (int i = 0; i < 330; i++) {
+        r = h_get(port, "/public/stats", NULL);
+        if (r.status == 429) {
+            limited++;
+            ASSERT_CONTAINS(r.body, "rate_limited");
+        } else if (r.status == 200) {
+            ok++;
+        }
+        h_resp_free(&r);
+    }
+    ASSERT_TRUE(limited > 0);
+    ASSERT_TRUE(ok <= 300);
+    /* /health and worker endpoints are not public-rate-limited */
+    expect("GET", "/health", NULL, NULL, 200, NULL);
+    expect("POST", "/workers/heartbeat", tok, "{\"worker_id\":\"w1\"}", 200, NULL);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) T_FAIL("usage: %s sqlite|pg redis|noredis", argv[0]);
+    bool pg = strcmp(argv[1], "pg") == 0, redis = strcmp(argv[2], "redis") == 0;
+    h_init("api");
+    if (sodium_init() < 0) T_FAIL("sodium");
+    char data_dir[400], dburl[300] = "", rurl[200] = "";
+    snprintf(data_dir, sizeof data_dir, "%s/data", h_tmpdir());
+    if (pg) snprintf(dburl, sizeof dburl, "DATABASE_URL=%s", h_start_pg());
+    if (redis) snprintf(rurl, sizeof rurl, "REDIS_URL=%s", h_start_redis());
+    char dd[450];
+    snprintf(dd, sizeof dd, "DATA_DIR=%s", data_dir);
+    const char *env[] = {dd, "ADMIN_BEARER_TOKEN=" ADMIN, "RATE_LIMIT_PER_MINUTE=300", pg ? dburl : "UNUSED_X=1",
+                         redis ? rurl : "UNUSED_Y=1", NULL};
+    /* the token CLI works against the same store, before the server runs */
+    const char *create_args[] = {"token", "create", "--name", "w1", NULL};
+    char out[256];
+    ASSERT_EQ(h_run_coord_cli(create_args, env, out, sizeof out), 0);
+    ASSERT_EQ(strlen(out), 65); /* 64 hex + newline */
+    memcpy(tok, out, 64);
+    tok[64] = 0;
+    ASSERT_EQ(h_run_coord_cli(create_args, env, out, sizeof out), 1); /* name taken */
+    const char *bad_args[] = {"token", "create", NULL};
+    ASSERT_EQ(h_run_coord_cli(bad_args, env, out, sizeof out), 2);
+    const char *bad_cfg[] = {"--task-lease-ms", "5", NULL};
+    ASSERT_EQ(h_run_coord_cli(bad_cfg, env, out, sizeof out), 2);
+
+    int idx = h_start_coord(data_dir, env);
+    port = h_coord_port(idx);
+    h_resp r = h_get(port, "/health", NULL);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_CONTAINS(r.body, pg ? "\"store\":\"postgres\"" : "\"store\":\"sqlite\"");
+    h_resp_free(&r);
+    if (redis) {
+        bool up = false;
+        for (int i = 0; i < 60 && !up; i++) {
+            r = h_get(port, "/health", NULL);
+            up = strstr(r.body, "\"redis\":\"up\"") != NULL;
+            h_resp_free(&r);
+            if (!up) usleep(50000);
+        }
+        ASSERT_TRUE(up);
+    }
+    test_auth_and_bad_input();
+    test_lifecycle();
+    test_phases();
+    test_long_poll();
+    test_tokens();
+    test_modules(data_dir);
+    test_metrics_and_rate_limit();
+    if (redis) {
+        /* losing Redis loses nothing: the coordinator keeps serving from the store */
+        h_stop_redis();
+        long long id = create(40, "dd40", NULL, 201);
+        claim_arg c = claim("w1", "[\"execute\"]", 2000);
+        ASSERT_EQ(c.status, 200);
+        ASSERT_EQ(h_json_int(c.body, "task.task_id"), id);
+        lease_op(id, "complete", "w1", 1, "\"result\":1", 200, NULL);
+        r = h_get(port, "/health", NULL);
+        ASSERT_CONTAINS(r.body, "\"redis\":\"down\"");
+        h_resp_free(&r);
+    }
+    h_kill_coord(idx, SIGTERM);
+    printf("ok (%s, %s)\n", argv[1], argv[2]);
+    return 0;
+}
