@@ -301,10 +301,13 @@ static vm_status read_blocktype(cc *c, ctl *tmp, uint32_t *np, const uint8_t **p
         return VM_OK;
     }
     if (b == VM_I32 || b == VM_I64 || b == VM_F32 || b == VM_F64 || b == VM_FUNCREF || b == VM_EXTERNREF) {
+        /* a stable one-element array for each value type (ctl frames move when the array grows) */
+        static const uint8_t single[256] = {[VM_I32] = VM_I32, [VM_I64] = VM_I64, [VM_F32] = VM_F32,
+                                            [VM_F64] = VM_F64, [VM_FUNCREF] = VM_FUNCREF, [VM_EXTERNREF] = VM_EXTERNREF};
         c->p++;
-        tmp->single = b;
+        (void)tmp;
         *np = 0, *pt = NULL;
-        *nr = 1, *rt = &tmp->single;
+        *nr = 1, *rt = &single[b];
         return VM_OK;
     }
     int64_t idx;
@@ -446,10 +449,11 @@ static vm_status do_end(cc *c) {
             FAIL(c, VM_ERR_INVALID, "type mismatch: if without else must have matching param and result types");
     }
     /* the results must be exactly on the stack */
+    uint32_t h0 = c->h;
     for (uint32_t k = 0; k < b->nresults; k++) TRY(pop(c, b->rtypes[b->nresults - 1 - k], NULL, NULL));
     if (c->h != b->height) FAIL(c, VM_ERR_INVALID, "type mismatch: values remaining on the stack at the end of a block");
-    c->h += b->nresults; /* the entries are still in place */
     bool live = reachable(c);
+    if (live) c->h = h0; /* live code has exactly the results on the stack: entries are in place */
     if (b->kind == K_FUNC) {
         if (live) TRY(emit_branch(c, 0));
         if (b->fix_head) {
@@ -474,12 +478,8 @@ static vm_status do_end(cc *c) {
     if (b->else_fix) c->code[b->else_fix] = here;
     bool join = b->fix_head != 0 || b->kind == K_IF || b->unreachable;
     bool dead = b->dead;
-    for (uint32_t k = 0; k < b->nresults; k++) {
-        uint32_t i = b->height + k;
-        c->vt[i] = b->rtypes[k];
-        c->vkind[i] = SRC_SLOT;
-        c->vs[i] = slot_of(c, i);
-    }
+    c->h = b->height;
+    for (uint32_t k = 0; k < b->nresults; k++) TRY(push(c, b->rtypes[k]));
     c->nc--;
     if (join && !dead) TRY(fuel_begin(c, false));
     c->last_op = 0;
@@ -927,18 +927,11 @@ static vm_status instr(cc *c, uint8_t op) {
         uint32_t np, nr;
         const uint8_t *pt, *rt;
         TRY(read_blocktype(c, &tmp, &np, &pt, &nr, &rt));
+        TRY(materialize_from(c, c->c[c->nc - 1].height));
         for (uint32_t k = 0; k < np; k++) TRY(pop(c, pt[np - 1 - k], NULL, NULL));
-        c->h += np;
-        if (c->h > c->maxh) c->maxh = c->h;
-        TRY(materialize_from(c, 0));
+        for (uint32_t k = 0; k < np; k++) TRY(push(c, pt[k]));
         TRY(push_ctl(c, op == 0x02 ? K_BLOCK : K_LOOP, np, pt, nr, rt));
         ctl *b = &c->c[c->nc - 1];
-        if (nr == 1 && rt == &tmp.single) {
-            b->single = tmp.single;
-            b->rtypes = &b->single;
-        }
-        /* entries from an unreachable region have unknown types: give them the block's */
-        for (uint32_t k = 0; k < np; k++) c->vt[b->height + k] = pt[k];
         if (op == 0x03) {
             b->loop_pos = c->len;
             TRY(fuel_begin(c, true));
@@ -952,19 +945,13 @@ static vm_status instr(cc *c, uint8_t op) {
         TRY(read_blocktype(c, &tmp, &np, &pt, &nr, &rt));
         charge(c, 1);
         TRY(pop(c, VM_I32, NULL, &ic));
-        for (uint32_t k = 0; k < np; k++) TRY(pop(c, pt[np - 1 - k], NULL, NULL));
-        c->h += np;
-        if (c->h > c->maxh) c->maxh = c->h;
         /* params and everything below must be in their slots on both arms: before the branch */
         TRY(materialize_from(c, c->c[c->nc - 1].height));
+        for (uint32_t k = 0; k < np; k++) TRY(pop(c, pt[np - 1 - k], NULL, NULL));
+        for (uint32_t k = 0; k < np; k++) TRY(push(c, pt[k]));
         TRY(cond_branch(c, true, ic, &site));
         TRY(push_ctl(c, K_IF, np, pt, nr, rt));
         ctl *b = &c->c[c->nc - 1];
-        if (nr == 1 && rt == &tmp.single) {
-            b->single = tmp.single;
-            b->rtypes = &b->single;
-        }
-        for (uint32_t k = 0; k < np; k++) c->vt[b->height + k] = pt[k];
         b->else_fix = site;
         return VM_OK;
     }

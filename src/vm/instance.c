@@ -30,6 +30,7 @@ vm_module *vm_module_new(const uint8_t *bytes, size_t len, const vm_module_confi
                  (unsigned long long)max);
         goto fail;
     }
+    atomic_init(&m->refs, 1);
     if (vm__decode(m, bytes, len, err)) goto fail;
     for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++)
         if (vm__compile_func(m, i, err)) goto fail;
@@ -43,6 +44,7 @@ fail:
 
 void vm_module_free(vm_module *m) {
     if (!m) return;
+    if (atomic_fetch_sub(&m->refs, 1) != 1) return;
     vm__module_clear(m);
     free(m);
 }
@@ -449,6 +451,7 @@ vm_instance *vm_instance_new(const vm_module *m, vm_imports *imp, const vm_insta
         return NULL;
     }
     inst->mod = m;
+    atomic_fetch_add(&((vm_module *)m)->refs, 1);
     inst->user = cfg.user;
     inst->fuel = cfg.fuel;
     inst->stack_slots = cfg.stack_slots ? cfg.stack_slots : VM_DEFAULT_STACK_SLOTS;
@@ -503,6 +506,7 @@ void vm_instance_free(vm_instance *inst) {
     free(inst->stack);
     free(inst->frames);
     free(inst);
+    vm_module_free((vm_module *)m);
 }
 
 void *vm_instance_user(const vm_instance *inst) { return inst->user; }

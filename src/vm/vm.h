@@ -113,6 +113,7 @@ void vm_module_config_default(vm_module_config *cfg);
 /* Decodes, validates and translates bytes[0..len). Returns NULL and fills err on failure; err->msg
  * names what is wrong and err->offset where. cfg may be NULL for defaults. */
 vm_module *vm_module_new(const uint8_t *bytes, size_t len, const vm_module_config *cfg, vm_error *err);
+/* Drops the caller's reference; the module is freed when no instance uses it any more. */
 void vm_module_free(vm_module *m);
 
 typedef enum vm_extern_kind { VM_EXTERN_FUNC = 0, VM_EXTERN_TABLE = 1, VM_EXTERN_MEMORY = 2, VM_EXTERN_GLOBAL = 3 } vm_extern_kind;
@@ -176,7 +177,8 @@ void vm_instance_config_default(vm_instance_config *cfg);
 /* Links m against imp (may be NULL when m has no imports), allocates memories, tables and globals,
  * applies active segments and runs the start function. On failure returns NULL and fills err
  * (VM_ERR_UNLINKABLE names the import; VM_ERR_UNINSTANTIABLE names the segment or the trap).
- * m must outlive the instance. An instance that fails after it may have stored references to its
+ * The instance holds a reference to m: vm_module_free may be called before the instance is freed.
+ * An instance that fails after it may have stored references to its
  * functions in imported tables or globals is kept alive, owned by imp, until vm_imports_free. */
 vm_instance *vm_instance_new(const vm_module *m, vm_imports *imp, const vm_instance_config *cfg,
                              vm_error *err);

@@ -157,6 +157,7 @@ typedef struct vm_funcdef {
 } vm_funcdef;
 
 struct vm_module {
+    atomic_uint refs; /* the creator's reference plus one per instance */
     vm_module_config cfg;
     uint32_t ntypes;
     vm_type *types;
