@@ -741,8 +741,8 @@ static vm_status check_elem(cc *c, uint32_t e) {
 }
 
 static vm_status check_data(cc *c, uint32_t d) {
+    if (d >= c->m->ndatas) FAIL(c, VM_ERR_INVALID, "unknown data segment %u", d);
     if (!c->m->has_datacount) FAIL(c, VM_ERR_MALFORMED, "data count section required");
-    if (d >= c->m->datacount) FAIL(c, VM_ERR_INVALID, "unknown data segment %u", d);
     return VM_OK;
 }
 

@@ -108,12 +108,13 @@ static void mask_results(const vm_type *t, uint64_t *r) {
 /* Calls a host function with its arguments at args; results are written back to args[0..]. */
 static vm_trap host_call(vm_instance *top, vm_instance *caller, vm_funcinst *f, uint64_t *args) {
     uint64_t res[VM_MAX_RESULTS];
-    if (top->fuel < 100) return vm__trapf(top, VM_TRAP_OUT_OF_FUEL, "out of fuel");
-    top->fuel -= 100;
+    bool metered = (caller ? caller : top)->mod->cfg.metering;
+    if (metered && top->fuel < 100) return vm__trapf(top, VM_TRAP_OUT_OF_FUEL, "out of fuel");
+    if (metered) top->fuel -= 100;
     vm_host_call hc = {caller ? caller : top, top, f->host_user, 0};
     memset(res, 0, f->type->nresults * sizeof *res);
     vm_trap t = f->host(&hc, args, res);
-    uint64_t cost = hc.bytes / 64 + (hc.bytes % 64 != 0);
+    uint64_t cost = metered ? hc.bytes / 64 + (hc.bytes % 64 != 0) : 0;
     if (cost > top->fuel) {
         top->fuel = 0;
         if (t == VM_TRAP_NONE) return vm__trapf(top, VM_TRAP_OUT_OF_FUEL, "out of fuel");
@@ -149,6 +150,11 @@ static vm_trap host_call(vm_instance *top, vm_instance *caller, vm_funcinst *f, 
 #define CASE(n) L_##n:
 #endif
 
+/* Extra charges of bulk operations and memory.grow apply only to metered modules. */
+#define BULK_CHARGE(n)                                                                                     \
+    do {                                                                                                   \
+        if (cur->mod->cfg.metering) FUEL_CHARGE(n);                                                        \
+    } while (0)
 #define FUEL_CHARGE(n)                                                                                     \
     do {                                                                                                   \
         uint64_t n_ = (n);                                                                                 \
@@ -422,7 +428,7 @@ dispatch:
     }
     CASE(MEMORY_GROW) {
         uint32_t delta = (uint32_t)S(2);
-        FUEL_CHARGE((uint64_t)delta * 1024);
+        BULK_CHARGE((uint64_t)delta * 1024);
         int64_t r = vm__memory_grow(cur->mems[0], delta);
         S(1) = (uint32_t)r;
         LOAD_MEM();
@@ -431,7 +437,7 @@ dispatch:
     }
     CASE(MEMORY_INIT) {
         uint32_t seg = ip[1], d = (uint32_t)S(2), s = (uint32_t)S(3), n = (uint32_t)S(4);
-        FUEL_CHARGE(n / 64 + (n % 64 != 0));
+        BULK_CHARGE(n / 64 + (n % 64 != 0));
         const vm_dataseg *ds = &cur->mod->datas[seg];
         uint64_t len = cur->data_dropped[seg] ? 0 : ds->len;
         if ((uint64_t)s + n > len || (uint64_t)d + n > memsz) TRAP(VM_TRAP_MEMORY_OOB, "out of bounds memory access");
@@ -446,7 +452,7 @@ dispatch:
     }
     CASE(MEMORY_COPY) {
         uint32_t d = (uint32_t)S(1), s = (uint32_t)S(2), n = (uint32_t)S(3);
-        FUEL_CHARGE(n / 64 + (n % 64 != 0));
+        BULK_CHARGE(n / 64 + (n % 64 != 0));
         if ((uint64_t)s + n > memsz || (uint64_t)d + n > memsz) TRAP(VM_TRAP_MEMORY_OOB, "out of bounds memory access");
         if (n) memmove(mem + d, mem + s, n);
         ip += 4;
@@ -454,7 +460,7 @@ dispatch:
     }
     CASE(MEMORY_FILL) {
         uint32_t d = (uint32_t)S(1), v = (uint32_t)S(2), n = (uint32_t)S(3);
-        FUEL_CHARGE(n / 64 + (n % 64 != 0));
+        BULK_CHARGE(n / 64 + (n % 64 != 0));
         if ((uint64_t)d + n > memsz) TRAP(VM_TRAP_MEMORY_OOB, "out of bounds memory access");
         if (n) memset(mem + d, (int)(uint8_t)v, n);
         ip += 4;
@@ -494,7 +500,7 @@ dispatch:
         vm_table *t = cur->tables[ip[1]];
         uint32_t i = (uint32_t)S(2), n = (uint32_t)S(4);
         vm_ref v = (vm_ref)(uintptr_t)S(3);
-        FUEL_CHARGE(n);
+        BULK_CHARGE(n);
         if ((uint64_t)i + n > t->size) TRAP(VM_TRAP_TABLE_OOB, "out of bounds table access");
         for (uint32_t k = 0; k < n; k++) t->elems[i + k] = v;
         ip += 5;
@@ -503,7 +509,7 @@ dispatch:
     CASE(TABLE_COPY) {
         vm_table *td = cur->tables[ip[1]], *ts = cur->tables[ip[2]];
         uint32_t d = (uint32_t)S(3), s = (uint32_t)S(4), n = (uint32_t)S(5);
-        FUEL_CHARGE(n);
+        BULK_CHARGE(n);
         if ((uint64_t)s + n > ts->size || (uint64_t)d + n > td->size) TRAP(VM_TRAP_TABLE_OOB, "out of bounds table access");
         if (n) memmove(td->elems + d, ts->elems + s, n * sizeof(vm_ref));
         ip += 6;
@@ -512,7 +518,7 @@ dispatch:
     CASE(TABLE_INIT) {
         vm_table *t = cur->tables[ip[1]];
         uint32_t seg = ip[2], d = (uint32_t)S(3), s = (uint32_t)S(4), n = (uint32_t)S(5);
-        FUEL_CHARGE(n);
+        BULK_CHARGE(n);
         uint64_t len = cur->elem_len[seg];
         if ((uint64_t)s + n > len || (uint64_t)d + n > t->size) TRAP(VM_TRAP_TABLE_OOB, "out of bounds table access");
         if (n) memcpy(t->elems + d, cur->elem_refs[seg] + s, n * sizeof(vm_ref));
