@@ -523,13 +523,16 @@ static void sha256_hex(const void *data, size_t len, char out[65]) {
 
 int co_token_create(co_db *db, const char *name, char out_token[65], ol_err *err) {
     uint8_t raw[32];
+    char token[65];
     randombytes_buf(raw, sizeof raw);
-    ol_hex_encode(raw, sizeof raw, out_token);
+    ol_hex_encode(raw, sizeof raw, token);
     sodium_memzero(raw, sizeof raw);
     char hash[65];
-    sha256_hex(out_token, 64, hash);
+    sha256_hex(token, 64, hash);
     const char *p[] = {name, hash, I64S(co_now_ms())};
     int rc = run(db, "INSERT INTO tokens (name, hash, created_ms) VALUES ($1, $2, $3)", 3, p, NULL, NULL, err);
+    if (rc == 0) memcpy(out_token, token, 65); /* *out_token is only written on success */
+    sodium_memzero(token, sizeof token);
     if (rc == CO_ERR_CONFLICT) return ol_err_set(err, CO_ERR_CONFLICT, "a token named \"%s\" already exists", name);
     return rc;
 }
