@@ -570,6 +570,43 @@ static uint16_t imm_form(uint16_t op) {
     case OP_I32_LE_U: return OP_I32_LE_U_I;
     case OP_I32_GE_S: return OP_I32_GE_S_I;
     case OP_I32_GE_U: return OP_I32_GE_U_I;
+    case OP_I32_ROTL: return OP_I32_ROTL_I;
+    case OP_I32_ROTR: return OP_I32_ROTR_I;
+    case OP_I64_SUB: return OP_I64_SUB_I;
+    case OP_I64_OR: return OP_I64_OR_I;
+    case OP_I64_XOR: return OP_I64_XOR_I;
+    case OP_I64_MUL: return OP_I64_MUL_I;
+    case OP_I64_ROTL: return OP_I64_ROTL_I;
+    case OP_I64_ROTR: return OP_I64_ROTR_I;
+    case OP_I64_EQ: return OP_I64_EQ_I;
+    case OP_I64_NE: return OP_I64_NE_I;
+    case OP_I64_LT_U: return OP_I64_LT_U_I;
+    case OP_I64_GT_U: return OP_I64_GT_U_I;
+    case OP_I64_LT_S: return OP_I64_LT_S_I;
+    case OP_I64_GT_S: return OP_I64_GT_S_I;
+    default: return 0;
+    }
+}
+
+/* The operator with its operands swapped (a op b == b op' a), or 0. */
+static uint16_t swapped(uint16_t op) {
+    switch (op) {
+    case OP_I32_ADD: case OP_I32_MUL: case OP_I32_AND: case OP_I32_OR: case OP_I32_XOR: case OP_I32_EQ:
+    case OP_I32_NE: case OP_I64_ADD: case OP_I64_MUL: case OP_I64_AND: case OP_I64_OR: case OP_I64_XOR:
+    case OP_I64_EQ: case OP_I64_NE:
+        return op;
+    case OP_I32_LT_S: return OP_I32_GT_S;
+    case OP_I32_LT_U: return OP_I32_GT_U;
+    case OP_I32_GT_S: return OP_I32_LT_S;
+    case OP_I32_GT_U: return OP_I32_LT_U;
+    case OP_I32_LE_S: return OP_I32_GE_S;
+    case OP_I32_LE_U: return OP_I32_GE_U;
+    case OP_I32_GE_S: return OP_I32_LE_S;
+    case OP_I32_GE_U: return OP_I32_LE_U;
+    case OP_I64_LT_S: return OP_I64_GT_S;
+    case OP_I64_LT_U: return OP_I64_GT_U;
+    case OP_I64_GT_S: return OP_I64_LT_S;
+    case OP_I64_GT_U: return OP_I64_LT_U;
     default: return 0;
     }
 }
@@ -588,6 +625,16 @@ static uint16_t branch_form(uint16_t op) {
     case OP_I32_LE_U: return OP_BR_IF_I32_LE_U;
     case OP_I32_GE_S: return OP_BR_IF_I32_GE_S;
     case OP_I32_GE_U: return OP_BR_IF_I32_GE_U;
+    case OP_I32_EQ_I: return OP_BR_IF_I32_EQ_I;
+    case OP_I32_NE_I: return OP_BR_IF_I32_NE_I;
+    case OP_I32_LT_S_I: return OP_BR_IF_I32_LT_S_I;
+    case OP_I32_LT_U_I: return OP_BR_IF_I32_LT_U_I;
+    case OP_I32_GT_S_I: return OP_BR_IF_I32_GT_S_I;
+    case OP_I32_GT_U_I: return OP_BR_IF_I32_GT_U_I;
+    case OP_I32_LE_S_I: return OP_BR_IF_I32_LE_S_I;
+    case OP_I32_LE_U_I: return OP_BR_IF_I32_LE_U_I;
+    case OP_I32_GE_S_I: return OP_BR_IF_I32_GE_S_I;
+    case OP_I32_GE_U_I: return OP_BR_IF_I32_GE_U_I;
     default: return 0;
     }
 }
@@ -610,12 +657,19 @@ static vm_status numeric(cc *c, const numop *n) {
     if (n->in2) TRY(pop(c, n->in2, NULL, &ib));
     TRY(pop(c, n->in1, NULL, &ia));
     uint32_t sa, sb;
-    if (n->in2 && ib != UINT32_MAX && c->vkind[ib] == SRC_CONST && imm_form(n->op) &&
+    uint16_t op = n->op;
+    if (n->in2 && ia != UINT32_MAX && ib != UINT32_MAX && c->vkind[ia] == SRC_CONST && c->vkind[ib] != SRC_CONST &&
+        swapped(op) && imm_form(swapped(op))) {
+        uint32_t t = ia; /* constant first: swap so the constant becomes the immediate */
+        ia = ib, ib = t;
+        op = swapped(op);
+    }
+    if (n->in2 && ib != UINT32_MAX && c->vkind[ib] == SRC_CONST && imm_form(op) &&
         (n->in1 == VM_I32 || (int64_t)c->vc[ib] == (int32_t)c->vc[ib])) {
         uint32_t imm = (uint32_t)c->vc[ib];
         TRY(src_slot(c, ia, &sa));
         TRY(push(c, n->out));
-        const uint32_t w[] = {imm_form(n->op), slot_of(c, c->h - 1), sa, imm};
+        const uint32_t w[] = {imm_form(op), slot_of(c, c->h - 1), sa, imm};
         return emit_simple(c, 4, w);
     }
     TRY(src_slot(c, ia, &sa));

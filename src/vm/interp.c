@@ -222,6 +222,18 @@ static vm_trap host_call(vm_instance *top, vm_instance *caller, vm_funcinst *f, 
         }                                                                                                  \
         DISPATCH();                                                                                        \
     }
+/* Compare with an immediate and branch: a imm target fuel. */
+#define BRCMPI(name, T, cmp)                                                                               \
+    CASE(name) {                                                                                           \
+        T a = (T)S(1), b = (T)ip[2];                                                                       \
+        if (a cmp b) {                                                                                     \
+            ip = code_base + ip[3];                                                                        \
+        } else {                                                                                           \
+            FUEL_CHARGE(ip[4]);                                                                            \
+            ip += 5;                                                                                       \
+        }                                                                                                  \
+        DISPATCH();                                                                                        \
+    }
 #define LOAD(name, T, CT, size)                                                                            \
     CASE(name) {                                                                                           \
         uint64_t ea = (uint64_t)(uint32_t)S(2) + ip[3];                                                    \
@@ -753,6 +765,20 @@ dispatch:
     BINI(I32_LE_U_I, uint32_t, a <= b)
     BINI(I32_GE_S_I, uint32_t, (int32_t)a >= (int32_t)b)
     BINI(I32_GE_U_I, uint32_t, a >= b)
+    BINI(I32_ROTL_I, uint32_t, rotl32(a, b))
+    BINI(I32_ROTR_I, uint32_t, rotr32(a, b))
+    BINI(I64_SUB_I, uint64_t, a - b)
+    BINI(I64_OR_I, uint64_t, a | b)
+    BINI(I64_XOR_I, uint64_t, a ^ b)
+    BINI(I64_MUL_I, uint64_t, a * b)
+    BINI(I64_ROTL_I, uint64_t, rotl64(a, b))
+    BINI(I64_ROTR_I, uint64_t, rotr64(a, b))
+    BINI(I64_EQ_I, uint64_t, a == b)
+    BINI(I64_NE_I, uint64_t, a != b)
+    BINI(I64_LT_U_I, uint64_t, a < b)
+    BINI(I64_GT_U_I, uint64_t, a > b)
+    BINI(I64_LT_S_I, uint64_t, (int64_t)a < (int64_t)b)
+    BINI(I64_GT_S_I, uint64_t, (int64_t)a > (int64_t)b)
 
     CASE(BR_IF_I32_EQZ) { TRAP(VM_TRAP_HOST, "internal error: unfused BR_IF_I32_EQZ"); }
     BRCMP(BR_IF_I32_EQ, uint32_t, ==)
@@ -765,6 +791,16 @@ dispatch:
     BRCMP(BR_IF_I32_LE_U, uint32_t, <=)
     BRCMP(BR_IF_I32_GE_S, int32_t, >=)
     BRCMP(BR_IF_I32_GE_U, uint32_t, >=)
+    BRCMPI(BR_IF_I32_EQ_I, uint32_t, ==)
+    BRCMPI(BR_IF_I32_NE_I, uint32_t, !=)
+    BRCMPI(BR_IF_I32_LT_S_I, int32_t, <)
+    BRCMPI(BR_IF_I32_LT_U_I, uint32_t, <)
+    BRCMPI(BR_IF_I32_GT_S_I, int32_t, >)
+    BRCMPI(BR_IF_I32_GT_U_I, uint32_t, >)
+    BRCMPI(BR_IF_I32_LE_S_I, int32_t, <=)
+    BRCMPI(BR_IF_I32_LE_U_I, uint32_t, <=)
+    BRCMPI(BR_IF_I32_GE_S_I, int32_t, >=)
+    BRCMPI(BR_IF_I32_GE_U_I, uint32_t, >=)
 #ifdef VM_SWITCH_DISPATCH
     default: TRAP(VM_TRAP_HOST, "internal error: bad opcode");
     }

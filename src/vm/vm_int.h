@@ -66,7 +66,11 @@
     X(I32_ADD_I) X(I32_SUB_I) X(I32_AND_I) X(I32_OR_I) X(I32_XOR_I) X(I32_SHL_I) X(I32_SHR_S_I)          \
     X(I32_SHR_U_I) X(I32_MUL_I) X(I64_ADD_I) X(I64_AND_I) X(I64_SHL_I) X(I64_SHR_U_I) X(I64_SHR_S_I)      \
     X(I32_EQ_I) X(I32_NE_I) X(I32_LT_S_I) X(I32_LT_U_I) X(I32_GT_S_I) X(I32_GT_U_I) X(I32_LE_S_I)        \
-    X(I32_LE_U_I) X(I32_GE_S_I) X(I32_GE_U_I)                                                             \
+    X(I32_LE_U_I) X(I32_GE_S_I) X(I32_GE_U_I) X(I32_ROTL_I) X(I32_ROTR_I) X(I64_SUB_I) X(I64_OR_I)        \
+    X(I64_XOR_I) X(I64_MUL_I) X(I64_ROTL_I) X(I64_ROTR_I) X(I64_EQ_I) X(I64_NE_I) X(I64_LT_U_I)          \
+    X(I64_GT_U_I) X(I64_LT_S_I) X(I64_GT_S_I)                                                             \
+    X(BR_IF_I32_EQ_I) X(BR_IF_I32_NE_I) X(BR_IF_I32_LT_S_I) X(BR_IF_I32_LT_U_I) X(BR_IF_I32_GT_S_I)      \
+    X(BR_IF_I32_GT_U_I) X(BR_IF_I32_LE_S_I) X(BR_IF_I32_LE_U_I) X(BR_IF_I32_GE_S_I) X(BR_IF_I32_GE_U_I)  \
     X(BR_IF_I32_EQZ) X(BR_IF_I32_EQ) X(BR_IF_I32_NE) X(BR_IF_I32_LT_S) X(BR_IF_I32_LT_U)                 \
     X(BR_IF_I32_GT_S) X(BR_IF_I32_GT_U) X(BR_IF_I32_LE_S) X(BR_IF_I32_LE_U) X(BR_IF_I32_GE_S)            \
     X(BR_IF_I32_GE_U)
