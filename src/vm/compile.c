@@ -315,6 +315,8 @@ static vm_status read_blocktype(cc *c, ctl *tmp, uint32_t *np, const uint8_t **p
     if (idx < 0) FAIL(c, VM_ERR_MALFORMED, "malformed block type");
     if ((uint64_t)idx >= c->m->ntypes) FAIL(c, VM_ERR_INVALID, "unknown type %lld", (long long)idx);
     const vm_type *t = &c->m->types[idx];
+    if ((t->nparams || t->nresults > 1) && (c->m->cfg.disabled_features & VM_FEATURE_MULTI_VALUE))
+        FAIL(c, VM_ERR_INVALID, "feature not enabled: multi-value (block type %lld)", (long long)idx);
     *np = t->nparams, *pt = t->types;
     *nr = t->nresults, *rt = t->types + t->nparams;
     return VM_OK;
@@ -967,8 +969,35 @@ done:
     return VM_OK;
 }
 
+/* Refuses operators of disabled features. */
+static vm_status check_feature(cc *c, uint8_t op, uint32_t sub) {
+    uint32_t off = c->m->cfg.disabled_features, need = 0;
+    if (!off) return VM_OK;
+    if (op >= 0xc0 && op <= 0xc4) need = VM_FEATURE_SIGN_EXT;
+    else if (op == 0xd0 || op == 0xd1 || op == 0xd2 || op == 0x25 || op == 0x26 || op == 0x1c)
+        need = VM_FEATURE_REFERENCE_TYPES;
+    else if (op == 0xfc && sub <= 7) need = VM_FEATURE_SAT_FLOAT_TO_INT;
+    else if (op == 0xfc && sub <= 14) need = VM_FEATURE_BULK_MEMORY;
+    else if (op == 0xfc) need = VM_FEATURE_REFERENCE_TYPES;
+    if (need & off) {
+        static const char *const names[] = {"sign-extension", "non-trapping float-to-int", "multi-value",
+                                            "bulk memory", "reference types", "mutable globals"};
+        FAIL(c, VM_ERR_INVALID, "feature not enabled: %s (opcode 0x%02x)", names[__builtin_ctz(need)], op);
+    }
+    return VM_OK;
+}
+
 static vm_status instr(cc *c, uint8_t op) {
     uint32_t x, y, ia, sa;
+    if (c->m->cfg.disabled_features) {
+        uint32_t sub = 0;
+        if (op == 0xfc) {
+            const uint8_t *save = c->p;
+            TRY(ru32(c, &sub));
+            c->p = save;
+        }
+        TRY(check_feature(c, op, sub));
+    }
     switch (op) {
     case 0x00: /* unreachable */
         if (reachable(c)) EMIT(c, OP_UNREACHABLE);
@@ -1158,6 +1187,8 @@ static vm_status instr(cc *c, uint8_t op) {
         TRY(ru32(c, &x));
         TRY(ru32(c, &y));
         if (y >= c->m->ntables) FAIL(c, VM_ERR_INVALID, "unknown table %u", y);
+        if (y != 0 && (c->m->cfg.disabled_features & VM_FEATURE_REFERENCE_TYPES))
+            FAIL(c, VM_ERR_INVALID, "feature not enabled: reference types (call_indirect on table %u)", y);
         if (x >= c->m->ntypes) FAIL(c, VM_ERR_INVALID, "unknown type %u", x);
         if (c->m->tables[y].elem != VM_FUNCREF) FAIL(c, VM_ERR_INVALID, "type mismatch: call_indirect on a table of externref");
         charge(c, 1);

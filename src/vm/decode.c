@@ -315,6 +315,8 @@ static vm_status sec_type(rd *r, vm_module *m) {
             uint8_t t;
             TRY(rd_valtype(r, &t));
         }
+        if (nr > 1 && (m->cfg.disabled_features & VM_FEATURE_MULTI_VALUE))
+            FAIL(r, VM_ERR_INVALID, "feature not enabled: multi-value (function type %u has %u results)", i, nr);
         vm_type *t = &m->types[i];
         t->types = malloc((size_t)np + nr + 1);
         if (!t->types) FAIL(r, VM_ERR_NOMEM, "out of memory");
@@ -358,6 +360,8 @@ static vm_status sec_import(rd *r, vm_module *m) {
             break;
         case VM_EXTERN_GLOBAL:
             TRY(rd_globaltype(r, &im->gtype, &im->gmut));
+            if (im->gmut && (m->cfg.disabled_features & VM_FEATURE_MUTABLE_GLOBALS))
+                FAIL(r, VM_ERR_INVALID, "feature not enabled: mutable globals (import %s.%s)", im->module, im->name);
             m->nglobal_imports++;
             break;
         default:
@@ -423,6 +427,8 @@ static vm_status alloc_mems(rd *r, vm_module *m, uint32_t ndef) {
 
 static vm_status sec_table(rd *r, vm_module *m, uint32_t *ndef) {
     TRY(rd_count(r, VM_MAX_TABLES, "tables", ndef));
+    if (m->ntable_imports + (uint64_t)*ndef > 1 && (m->cfg.disabled_features & VM_FEATURE_REFERENCE_TYPES))
+        FAIL(r, VM_ERR_INVALID, "feature not enabled: reference types (several tables)");
     TRY(alloc_tables(r, m, *ndef));
     for (uint32_t i = 0; i < *ndef; i++) TRY(rd_tabletype(r, &m->tables[m->ntable_imports + i]));
     return VM_OK;
@@ -489,6 +495,8 @@ static vm_status sec_export(rd *r, vm_module *m) {
         }
         if (e->idx >= lim) FAIL(r, VM_ERR_INVALID, "unknown %s %u in export", e->kind == 0 ? "function" : e->kind == 1 ? "table" : e->kind == 2 ? "memory" : "global", e->idx);
         if (e->kind == VM_EXTERN_FUNC) m->func_refd[e->idx] = 1;
+        if (e->kind == VM_EXTERN_GLOBAL && m->globals[e->idx].mut && (m->cfg.disabled_features & VM_FEATURE_MUTABLE_GLOBALS))
+            FAIL(r, VM_ERR_INVALID, "feature not enabled: mutable globals (export \"%s\")", e->name);
         for (uint32_t k = 0; k < i; k++)
             if (m->exports[k].name_len == e->name_len && memcmp(m->exports[k].name, e->name, e->name_len) == 0) FAIL(r, VM_ERR_INVALID, "duplicate export name \"%s\"", e->name);
     }
@@ -506,6 +514,8 @@ static vm_status sec_elem(rd *r, vm_module *m) {
         uint32_t flags;
         TRY(rd_u32(r, &flags));
         if (flags > 7) FAIL(r, VM_ERR_MALFORMED, "malformed elements segment kind %u", flags);
+        if (flags != 0 && (m->cfg.disabled_features & (VM_FEATURE_BULK_MEMORY | VM_FEATURE_REFERENCE_TYPES)))
+            FAIL(r, VM_ERR_INVALID, "feature not enabled: bulk memory / reference types (element segment kind %u)", flags);
         s->mode = (flags & 1) ? ((flags & 2) ? SEG_DECLARATIVE : SEG_PASSIVE) : SEG_ACTIVE;
         s->table = 0;
         if (s->mode == SEG_ACTIVE) {
@@ -573,6 +583,8 @@ static vm_status sec_data(rd *r, vm_module *m) {
         uint32_t flags;
         TRY(rd_u32(r, &flags));
         if (flags > 2) FAIL(r, VM_ERR_MALFORMED, "malformed data segment kind %u", flags);
+        if (flags != 0 && (m->cfg.disabled_features & VM_FEATURE_BULK_MEMORY))
+            FAIL(r, VM_ERR_INVALID, "feature not enabled: bulk memory (data segment kind %u)", flags);
         s->mode = flags == 1 ? SEG_PASSIVE : SEG_ACTIVE;
         if (flags == 2) TRY(rd_u32(r, &s->mem));
         if (s->mode == SEG_ACTIVE) {

@@ -376,9 +376,16 @@ static vm_status init_own(vm_instance *inst, const vm_instance_config *cfg, vm_e
         if (l->min > page_cap)
             return vm__errf(err, VM_ERR_LIMIT, 0, "memory needs %u pages at start, above the limit max_memory_pages (%u)", l->min, page_cap);
         mm->module_max = l->has_max ? l->max : 65536;
+        uint32_t min = l->min;
+        if (cfg->memory_min_pages > min) {
+            min = cfg->memory_min_pages;
+            if (mm->module_max < min) mm->module_max = min;
+        }
+        if (min > page_cap)
+            return vm__errf(err, VM_ERR_LIMIT, 0, "memory needs %u pages at start, above the limit max_memory_pages (%u)", min, page_cap);
         mm->max_pages = mm->module_max < page_cap ? mm->module_max : page_cap;
-        mm->pages = l->min;
-        mm->size = (uint64_t)l->min * VM_PAGE;
+        mm->pages = min;
+        mm->size = (uint64_t)min * VM_PAGE;
         mm->peak = mm->size;
         mm->data = calloc(mm->size ? mm->size : 1, 1);
         if (!mm->data) return vm__errf(err, VM_ERR_NOMEM, 0, "out of memory allocating %u pages", l->min);

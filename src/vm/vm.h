@@ -103,8 +103,17 @@ const char *vm_trap_name(vm_trap t);
 
 /* ---- Modules ---- */
 
+/* Wasm 2.0 features that an embedder can refuse (NEAR, for instance, refuses multi-value). */
+#define VM_FEATURE_SIGN_EXT 0x01u        /* i32.extend8_s ... */
+#define VM_FEATURE_SAT_FLOAT_TO_INT 0x02u /* i32.trunc_sat_f32_s ... */
+#define VM_FEATURE_MULTI_VALUE 0x04u     /* several results, blocks with params */
+#define VM_FEATURE_BULK_MEMORY 0x08u     /* memory.copy/fill/init, data.drop, table.copy/init, passive segments */
+#define VM_FEATURE_REFERENCE_TYPES 0x10u /* ref.*, table.get/set/grow/size/fill, typed select, several tables */
+#define VM_FEATURE_MUTABLE_GLOBALS 0x20u /* importing or exporting mutable globals */
+
 typedef struct vm_module_config {
     bool metering;           /* emit fuel charges (default true); off only for benchmarks */
+    uint32_t disabled_features; /* VM_FEATURE_* bits refused with VM_ERR_INVALID naming the feature */
     uint64_t max_module_bytes; /* 0 = VM_DEFAULT_MAX_MODULE_BYTES */
 } vm_module_config;
 
@@ -169,6 +178,8 @@ typedef struct vm_instance_config {
     uint32_t max_table_elems;   /* cap on any table's size (0 = VM_DEFAULT_MAX_TABLE_ELEMS) */
     uint32_t max_call_depth;    /* wasm call frames (0 = VM_DEFAULT_MAX_CALL_DEPTH) */
     uint32_t stack_slots;       /* 64-bit value stack cells (0 = VM_DEFAULT_STACK_SLOTS) */
+    uint32_t memory_min_pages;  /* if nonzero, the module's own memory starts with at least this many
+                                   pages (NEAR gives every contract 1024); the cap still applies */
     void *user;                 /* returned by vm_instance_user and vm_host_instance_user */
 } vm_instance_config;
 

@@ -121,6 +121,43 @@ int main(void) {
         vm_module_free(m);
     }
     {
+        /* disabled features are refused with the feature named; the same bytes load by default */
+        const uint8_t mv[] = {HDR, 0x01, 0x06, 0x01, 0x60, 0x00, 0x02, 0x7f, 0x7f};
+        vm_module_config mc;
+        vm_module_config_default(&mc);
+        vm_module *m = vm_module_new(mv, sizeof mv, &mc, &e);
+        ASSERT_TRUE(m != NULL);
+        vm_module_free(m);
+        mc.disabled_features = VM_FEATURE_MULTI_VALUE;
+        ASSERT_TRUE(vm_module_new(mv, sizeof mv, &mc, &e) == NULL);
+        ASSERT_EQ(e.code, VM_ERR_INVALID);
+        ASSERT_CONTAINS(e.msg, "feature not enabled: multi-value");
+        /* body: i32.const 1, i32.extend8_s, end */
+        const uint8_t se[] = {PRE, 0x0a, 0x07, 0x01, 0x05, 0x00, 0x41, 0x01, 0xc0, 0x0b};
+        m = vm_module_new(se, sizeof se, NULL, &e);
+        ASSERT_TRUE(m != NULL);
+        vm_module_free(m);
+        mc.disabled_features = VM_FEATURE_SIGN_EXT;
+        ASSERT_TRUE(vm_module_new(se, sizeof se, &mc, &e) == NULL);
+        ASSERT_CONTAINS(e.msg, "feature not enabled: sign-extension");
+    }
+    {
+        /* memory_min_pages raises the start size (NEAR's 1024 pages), still under the cap */
+        const uint8_t b[] = {HDR, 0x05, 0x03, 0x01, 0x00, 0x01};
+        vm_module *m = vm_module_new(b, sizeof b, NULL, &e);
+        vm_instance_config ic;
+        vm_instance_config_default(&ic);
+        ic.memory_min_pages = 16;
+        vm_instance *inst = vm_instance_new(m, NULL, &ic, &e);
+        ASSERT_TRUE(inst != NULL);
+        ASSERT_EQ_U64(vm_memory_size(inst), 16 * 65536);
+        vm_instance_free(inst);
+        ic.max_memory_pages = 8;
+        ASSERT_TRUE(vm_instance_new(m, NULL, &ic, &e) == NULL);
+        ASSERT_CONTAINS(e.msg, "max_memory_pages");
+        vm_module_free(m);
+    }
+    {
         /* hostile bytes: random buffers and random mutations of a valid module never crash, and
          * every refusal has a message */
         const uint8_t ok[] = {PRE, 0x0a, 0x06, 0x01, 0x04, 0x00, 0x41, 0x2a, 0x0b};
