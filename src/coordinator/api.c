@@ -406,6 +406,7 @@ static void h_task_claim(call *c) {
             goto out;
         }
     }
+    if (wait_ms > c->s->set.long_poll_cap_ms) wait_ms = c->s->set.long_poll_cap_ms;
     co_worker_seen(c->s->db, worker, c->who, "idle", now_ms(), NULL);
     int64_t deadline = now_ms() + wait_ms;
     for (;;) {

@@ -66,6 +66,7 @@ static int settings_from(const ol_config *cfg, co_settings *s, ol_err *err) {
     s->active_window_ms = ol_config_int(cfg, "WORKER_ACTIVE_SECONDS") * 1000;
     s->max_connections = (unsigned)ol_config_int(cfg, "MAX_CONNECTIONS");
     s->db_pool = (size_t)ol_config_int(cfg, "DB_POOL_SIZE");
+    s->long_poll_cap_ms = CO_CLAIM_WAIT_MAX_MS;
     if (*s->admin_token && strlen(s->admin_token) < 16)
         return ol_err_set(err, OL_CFG_ERR, "setting ADMIN_BEARER_TOKEN: shorter than 16 characters");
     if (*s->database_url && strncmp(s->database_url, "postgres://", 11) != 0 &&

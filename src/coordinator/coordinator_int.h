@@ -174,6 +174,7 @@ typedef struct co_settings {
     int64_t active_window_ms;
     unsigned max_connections;
     size_t db_pool;
+    int64_t long_poll_cap_ms; /* claims wait at most this (CO_CLAIM_WAIT_MAX_MS; the fuzzer sets 0) */
 } co_settings;
 
 typedef struct co_metrics {
