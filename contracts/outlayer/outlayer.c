@@ -167,6 +167,7 @@ sdk_bytes ol__req_account(const char *method, const sdk_json *obj, const char *k
 
 SDK_METHOD(ol_new, "new") {
     static const char *const keys[] = {"owner_id", "operator_id", NULL};
+    sdk_require_no_deposit("new");
     sdk_json *args = sdk_input_json_object("new");
     ol__only_keys("new", args, keys);
     if (sdk_storage_has(OL_KEY_STATE, sizeof OL_KEY_STATE - 1))
@@ -187,6 +188,7 @@ SDK_METHOD(ol_new, "new") {
 
 SDK_METHOD(ol_set_owner, "set_owner") {
     static const char *const keys[] = {"new_owner_id", NULL};
+    sdk_require_no_deposit("set_owner");
     sdk_json *args = sdk_input_json_object("set_owner");
     ol__only_keys("set_owner", args, keys);
     ol_state st;
@@ -198,6 +200,7 @@ SDK_METHOD(ol_set_owner, "set_owner") {
 
 SDK_METHOD(ol_set_operator, "set_operator") {
     static const char *const keys[] = {"new_operator_id", NULL};
+    sdk_require_no_deposit("set_operator");
     sdk_json *args = sdk_input_json_object("set_operator");
     ol__only_keys("set_operator", args, keys);
     ol_state st;
@@ -209,6 +212,7 @@ SDK_METHOD(ol_set_operator, "set_operator") {
 
 SDK_METHOD(ol_set_paused, "set_paused") {
     static const char *const keys[] = {"paused", NULL};
+    sdk_require_no_deposit("set_paused");
     sdk_json *args = sdk_input_json_object("set_paused");
     ol__only_keys("set_paused", args, keys);
     ol_state st;
@@ -221,6 +225,7 @@ SDK_METHOD(ol_set_paused, "set_paused") {
 SDK_METHOD(ol_set_pricing, "set_pricing") {
     static const char *const keys[] = {"base_fee", "per_million_instructions_fee", "per_ms_fee",
                                        "per_compile_ms_fee", NULL};
+    sdk_require_no_deposit("set_pricing");
     sdk_json *args = sdk_input_json_object("set_pricing");
     ol__only_keys("set_pricing", args, keys);
     ol_state st;
@@ -237,6 +242,7 @@ SDK_METHOD(ol_set_pricing, "set_pricing") {
  * (default: the owner). Only fees are withdrawable: deposits of pending requests and secrets stay. */
 SDK_METHOD(ol_withdraw_fees, "withdraw_fees") {
     static const char *const keys[] = {"amount", "receiver_id", NULL};
+    sdk_require_no_deposit("withdraw_fees");
     sdk_json *args = sdk_input_json_object("withdraw_fees");
     ol__only_keys("withdraw_fees", args, keys);
     ol_state st;
@@ -260,6 +266,7 @@ SDK_METHOD(ol_withdraw_fees, "withdraw_fees") {
  * calls migrate on the new code in the same receipt batch, so a failing migrate reverts the deploy. */
 SDK_METHOD(ol_upgrade, "upgrade") {
     ol_state st;
+    sdk_require_no_deposit("upgrade");
     ol__state_load(&st, "upgrade");
     ol__require_owner(&st, "upgrade");
     sdk_bytes code = sdk_input();

@@ -548,6 +548,7 @@ static void write_hash(const sdk_json *report, const char *key, sdk_jw *w) {
 SDK_METHOD(ol_resolve_execution, "resolve_execution") {
     static const char *const keys[] = {"request_id", "response", "report", NULL};
     const char *m = "resolve_execution";
+    sdk_require_no_deposit(m);
     sdk_json *args = sdk_input_json_object(m);
     ol__only_keys(m, args, keys);
     ol_state st;
@@ -796,6 +797,7 @@ SDK_METHOD(ol_on_execution_response, "on_execution_response") {
 SDK_METHOD(ol_cancel_stale_execution, "cancel_stale_execution") {
     static const char *const keys[] = {"request_id", NULL};
     const char *m = "cancel_stale_execution";
+    sdk_require_no_deposit(m);
     sdk_json *args = sdk_input_json_object(m);
     ol__only_keys(m, args, keys);
     uint64_t id;

@@ -392,6 +392,7 @@ SDK_METHOD(ol_update_access, "update_access") {
 SDK_METHOD(ol_delete_secrets, "delete_secrets") {
     static const char *const keys[] = {"accessor", "profile", NULL};
     const char *m = "delete_secrets";
+    sdk_require_no_deposit(m);
     sdk_json *args = sdk_input_json_object(m);
     ol__only_keys(m, args, keys);
     sdk_bytes owner = sdk_predecessor_account_id();

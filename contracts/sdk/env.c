@@ -103,6 +103,10 @@ void sdk_require_private(const char *method) {
         sdk_panicf("%s is private: only %s may call it", method, self.p);
 }
 
+void sdk_require_no_deposit(const char *method) {
+    if (!u128_is_zero(sdk_attached_deposit())) sdk_panicf("%s does not accept a deposit", method);
+}
+
 bool sdk_account_id_valid(const char *s, size_t n) {
     if (n < 2 || n > 64) return false;
     bool prev_sep = true; /* no separator at the start */

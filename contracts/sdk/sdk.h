@@ -219,6 +219,8 @@ uint64_t sdk_storage_usage(void);
 
 /* Panics "<method> is private: only <self> may call it" unless predecessor == current account. */
 void sdk_require_private(const char *method);
+/* Panics "<method> does not accept a deposit" when yoctoNEAR is attached (it would be stuck in the contract). */
+void sdk_require_no_deposit(const char *method);
 /* NEAR account id rules (2..64 bytes, [a-z0-9] with single -_. separators). */
 bool sdk_account_id_valid(const char *s, size_t n);
 

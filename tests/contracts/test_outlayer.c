@@ -342,6 +342,8 @@ static void test_settlement(void) {
     resolve(0, "{\"success\":true,\"resources_used\":{\"instructions\":1,\"time_ms\":1}}",
             ",\"report\":{\"wasm_hash\":\"xyz\"}");
     panics("resolve_execution: report.wasm_hash must be 64 lowercase hex characters");
+    call_as(ol_resolve_execution, OPERATOR, "{\"request_id\":0,\"response\":{}}", "1");
+    panics("resolve_execution does not accept a deposit");
     resolve(7, "{\"success\":true,\"resources_used\":{\"instructions\":1,\"time_ms\":1}}", NULL);
     panics("resolve_execution: request 7 not found (already settled, cancelled, or never created)");
 
@@ -603,6 +605,8 @@ static void test_admin(void) {
     ok();
     settle(&r);
     ok();
+    call_as(ol_set_paused, OWNER, "{\"paused\":false}", "1");
+    panics("set_paused does not accept a deposit");
     call_as(ol_set_paused, OWNER, "{\"paused\":\"no\"}", NULL);
     panics("set_paused: paused must be true or false");
     call_as(ol_set_paused, OWNER, "{\"paused\":false}", NULL);
