@@ -133,6 +133,31 @@ static bool query_ll(call *c, const char *name, long long def, long long min, lo
 }
 
 static int64_t now_ms(void) { return co_now_ms(); }
+static void token_forget_all(co_server *s);
+
+static uint64_t fnv1a(const char *s) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* Records that a worker was seen, skipping the write when one was made for it less than
+ * CO_SEEN_INTERVAL_MS ago (a busy worker would otherwise double the writes of every claim); the
+ * status shown may lag by that much. /workers/heartbeat always writes. */
+static void seen(call *c, const char *worker, const char *status) {
+    co_server *s = c->s;
+    int64_t now = now_ms();
+    co_seen_slot *slot = &s->seen[fnv1a(worker) % CO_SEEN_CACHE];
+    pthread_mutex_lock(&s->seen_mu);
+    bool fresh = strcmp(slot->worker, worker) == 0 && now - slot->written_ms < CO_SEEN_INTERVAL_MS;
+    if (!fresh) {
+        ol_strlcpy(slot->worker, worker, sizeof slot->worker);
+        ol_strlcpy(slot->status, status, sizeof slot->status);
+        slot->written_ms = now;
+    }
+    pthread_mutex_unlock(&s->seen_mu);
+    if (!fresh) co_worker_seen(s->db, worker, c->who, status, now, NULL);
+}
 
 /* ---- public ---- */
 
@@ -407,7 +432,7 @@ static void h_task_claim(call *c) {
         }
     }
     if (wait_ms > c->s->set.long_poll_cap_ms) wait_ms = c->s->set.long_poll_cap_ms;
-    co_worker_seen(c->s->db, worker, c->who, "idle", now_ms(), NULL);
+    seen(c, worker, "idle");
     int64_t deadline = now_ms() + wait_ms;
     for (;;) {
         uint64_t seq = co_wake_seq(c->s->wake);
@@ -418,7 +443,7 @@ static void h_task_claim(call *c) {
         }
         if (task) {
             atomic_fetch_add(&c->s->metrics.tasks_claimed, 1);
-            co_worker_seen(c->s->db, worker, c->who, "busy", now_ms(), NULL);
+            seen(c, worker, "busy");
             ol_http_json(c->resp, 200, json_pack("{s:o,s:I}", "task", task, "lease_ms", (json_int_t)c->s->set.lease_ms));
             goto out;
         }
@@ -454,7 +479,7 @@ static void h_task_heartbeat(call *c) {
     ol_err e;
     if (co_task_heartbeat(c->s->db, id, worker, attempt, now_ms(), c->s->set.lease_ms, &until, &e)) store_error(c, &e);
     else {
-        co_worker_seen(c->s->db, worker, c->who, "busy", now_ms(), NULL);
+        seen(c, worker, "busy");
         ol_http_json(c->resp, 200, json_pack("{s:I,s:I}", "task_id", (json_int_t)id, "lease_until_ms", (json_int_t)until));
     }
     json_decref(o);
@@ -488,7 +513,7 @@ static void h_task_complete(call *c) {
             atomic_fetch_add(&c->s->metrics.tasks_completed, 1);
             co_wake_notify(c->s->wake); /* a compile may have released an execute task */
         }
-        co_worker_seen(c->s->db, worker, c->who, "idle", now_ms(), NULL);
+        seen(c, worker, "idle");
         ol_http_json(c->resp, 200,
                      json_pack("{s:I,s:s,s:b}", "task_id", (json_int_t)id, "state", "done", "already_completed", already));
     }
@@ -518,7 +543,7 @@ static void h_task_fail(call *c) {
             atomic_fetch_add(&c->s->metrics.tasks_failed, 1);
             if (strcmp(state, "queued") == 0) co_wake_notify(c->s->wake);
         }
-        co_worker_seen(c->s->db, worker, c->who, "idle", now_ms(), NULL);
+        seen(c, worker, "idle");
         ol_http_json(c->resp, 200, json_pack("{s:I,s:s,s:b}", "task_id", (json_int_t)id, "state", state, "already", already));
     }
     json_decref(o);
@@ -659,6 +684,7 @@ static void h_token_revoke(call *c) {
         ol_http_error(c->resp, 400, "invalid_name", "bad token name");
         return;
     }
+    token_forget_all(c->s);
     if (co_token_revoke(c->s->db, c->req->params[0], &e)) store_error(c, &e);
     else ol_http_json(c->resp, 200, json_pack("{s:s,s:b}", "name", c->req->params[0], "revoked", 1));
 }
@@ -723,6 +749,42 @@ static bool is_admin(co_server *s, const char *tok) {
     return sodium_memcmp(a, b, sizeof a) == 0;
 }
 
+/* Accepted worker tokens are remembered for CO_TOKEN_CACHE_MS by their sha256, so a busy worker does
+ * not cost a query per request. Revocation through this coordinator clears the cache at once; a
+ * revocation elsewhere (another coordinator, the CLI) takes effect here within CO_TOKEN_CACHE_MS. */
+static void token_digest(const char *tok, uint8_t out[32]) { crypto_hash_sha256(out, (const uint8_t *)tok, strlen(tok)); }
+
+static bool token_cached(co_server *s, const char *tok, char name[CO_TOKEN_NAME_MAX + 1]) {
+    uint8_t d[32];
+    token_digest(tok, d);
+    co_token_slot *slot = &s->tokens[d[0] % CO_TOKEN_CACHE];
+    bool hit = false;
+    pthread_mutex_lock(&s->seen_mu);
+    if (slot->until_ms > now_ms() && sodium_memcmp(slot->digest, d, 32) == 0) {
+        ol_strlcpy(name, slot->name, CO_TOKEN_NAME_MAX + 1);
+        hit = true;
+    }
+    pthread_mutex_unlock(&s->seen_mu);
+    return hit;
+}
+
+static void token_remember(co_server *s, const char *tok, const char *name) {
+    uint8_t d[32];
+    token_digest(tok, d);
+    co_token_slot *slot = &s->tokens[d[0] % CO_TOKEN_CACHE];
+    pthread_mutex_lock(&s->seen_mu);
+    memcpy(slot->digest, d, 32);
+    ol_strlcpy(slot->name, name, sizeof slot->name);
+    slot->until_ms = now_ms() + CO_TOKEN_CACHE_MS;
+    pthread_mutex_unlock(&s->seen_mu);
+}
+
+static void token_forget_all(co_server *s) {
+    pthread_mutex_lock(&s->seen_mu);
+    memset(s->tokens, 0, sizeof s->tokens);
+    pthread_mutex_unlock(&s->seen_mu);
+}
+
 static bool authenticate(call *c, int auth) {
     const char *tok = bearer(c->req);
     if (auth == AUTH_ADMIN || auth == AUTH_WORKER_OR_ADMIN) {
@@ -750,7 +812,12 @@ static bool authenticate(call *c, int auth) {
     }
     ol_err e;
     char name[CO_TOKEN_NAME_MAX + 1];
+    if (token_cached(c->s, tok, name)) {
+        ol_strlcpy(c->who, name, sizeof c->who);
+        return true;
+    }
     int rc = co_token_check(c->s->db, tok, name, &e);
+    if (rc == 0) token_remember(c->s, tok, name);
     if (rc == CO_ERR_NOT_FOUND) {
         atomic_fetch_add(&c->s->metrics.auth_failures, 1);
         ol_http_error(c->resp, 401, "unauthorized", "unknown or revoked worker token");
@@ -827,6 +894,7 @@ int co_server_new(const co_settings *set, co_server **out, ol_err *err) {
     pthread_mutex_init(&s->reaper_mu, NULL);
     pthread_cond_init(&s->reaper_cv, NULL);
     pthread_mutex_init(&s->pricing_mu, NULL);
+    pthread_mutex_init(&s->seen_mu, NULL);
     int rc = 0;
     char path[1100];
     const char *url = set->database_url;
@@ -897,5 +965,6 @@ void co_server_free(co_server *s) {
     pthread_mutex_destroy(&s->reaper_mu);
     pthread_cond_destroy(&s->reaper_cv);
     pthread_mutex_destroy(&s->pricing_mu);
+    pthread_mutex_destroy(&s->seen_mu);
     free(s);
 }

@@ -183,8 +183,27 @@ typedef struct co_metrics {
     atomic_llong rate_limited, auth_failures, modules_uploaded, modules_served;
 } co_metrics;
 
+#define CO_SEEN_CACHE 256      /* workers whose last "seen" write is remembered */
+#define CO_SEEN_INTERVAL_MS 1000 /* a worker's last-seen time is written at most this often per status */
+typedef struct co_seen_slot {
+    char worker[CO_WORKER_ID_MAX + 1];
+    char status[12];
+    int64_t written_ms;
+} co_seen_slot;
+
+#define CO_TOKEN_CACHE 64       /* accepted worker tokens remembered (by sha256) */
+#define CO_TOKEN_CACHE_MS 2000  /* how long; bounds how late a revocation made elsewhere takes effect */
+typedef struct co_token_slot {
+    uint8_t digest[32];
+    char name[CO_TOKEN_NAME_MAX + 1];
+    int64_t until_ms;
+} co_token_slot;
+
 typedef struct co_server {
     co_settings set;
+    pthread_mutex_t seen_mu; /* guards seen[] and tokens[] */
+    co_seen_slot seen[CO_SEEN_CACHE];
+    co_token_slot tokens[CO_TOKEN_CACHE];
     co_db *db;
     co_cache *cache;
     co_wake *wake;

@@ -242,6 +242,53 @@ static void test_cache(void) {
     co_cache_close(cache);
 }
 
+/* The pricing interface src/near will implement: a source that answers, then fails (the cached answer
+ * is kept), and no source at all (503). Driven through the real router without sockets. */
+static int pricing_calls;
+static int pricing_fetch(void *ctx, char **out, ol_err *e) {
+    pricing_calls++;
+    if (pricing_calls > 1) return ol_err_set(e, 1, "rpc down");
+    *out = strdup((const char *)ctx);
+    return 0;
+}
+
+static int dispatch_get(co_server *s, const char *target, char *body, size_t cap) {
+    ol_http_request req;
+    memset(&req, 0, sizeof req);
+    char t[256];
+    snprintf(t, sizeof t, "%s", target);
+    ASSERT_EQ(ol_http_parse_target(&req, t), 0);
+    req.method = "GET";
+    req.body = "";
+    ol_http_response resp;
+    ol_http_dispatch(s->http, &req, &resp);
+    snprintf(body, cap, "%.*s", (int)resp.body_len, resp.body ? resp.body : "");
+    ol_http_response_free(&resp);
+    return resp.status;
+}
+
+static void test_pricing(void) {
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/pricing", h_tmpdir());
+    co_settings set = {.host = "127.0.0.1", .data_dir = dir, .database_url = "", .redis_url = "", .admin_token = "",
+                       .lease_ms = 30000, .max_attempts = 3, .cache_budget_bytes = 1 << 20, .module_max_bytes = 1 << 16,
+                       .rate_per_minute = 0, .active_window_ms = 60000, .max_connections = 4, .db_pool = 1};
+    co_server *s;
+    OK(co_server_new(&set, &s, &err));
+    char body[512];
+    ASSERT_EQ(dispatch_get(s, "/public/pricing", body, sizeof body), 503);
+    ASSERT_CONTAINS(body, "pricing_unavailable");
+    static const char price[] = "{\"base_fee\":\"1000\",\"per_million_instructions_fee\":\"5\"}";
+    s->pricing = (coordinator_pricing_source){pricing_fetch, (void *)price};
+    ASSERT_EQ(dispatch_get(s, "/public/pricing", body, sizeof body), 200);
+    ASSERT_STREQ(body, price);
+    s->pricing_at_ms = 0; /* force a refresh: the source fails, the last answer stays */
+    ASSERT_EQ(dispatch_get(s, "/public/pricing", body, sizeof body), 200);
+    ASSERT_STREQ(body, price);
+    ASSERT_EQ(pricing_calls, 2);
+    co_server_free(s);
+}
+
 int main(int argc, char **argv) {
     bool pg = argc > 1 && strcmp(argv[1], "pg") == 0;
     h_init("store");
@@ -259,6 +306,7 @@ int main(int argc, char **argv) {
     test_tasks();
     test_tokens_locks();
     test_cache();
+    test_pricing();
     co_db_close(db);
     /* a bad database URL is an error naming the problem, not a crash */
     ASSERT_EQ(co_db_open("postgres://nobody@127.0.0.1:1/x", 1, &db, &err), CO_ERR_DB);
