@@ -764,14 +764,12 @@ static vm_status set_local(cc *c, uint32_t l, bool tee) {
 
 /* Emits a call's instruction with arguments in place; then pops params, pushes results. */
 static vm_status call_common(cc *c, const vm_type *t, uint32_t nw, const uint32_t *w_in) {
+    uint32_t h0 = c->h;
     for (uint32_t k = 0; k < t->nparams; k++) TRY(pop(c, t->types[t->nparams - 1 - k], NULL, NULL));
     uint32_t base = c->h;
-    /* the arguments were above base: materialise them (they are still in the entry arrays) */
-    uint32_t save = c->h;
-    c->h = base + t->nparams;
-    for (uint32_t k = base; k < c->h; k++)
-        if (k >= c->c[c->nc - 1].height) TRY(materialize(c, k));
-    c->h = save;
+    /* the arguments were entries base..h0-1 (fewer in unreachable code): materialise them */
+    if (reachable(c))
+        for (uint32_t k = base; k < h0; k++) TRY(materialize(c, k));
     if (reachable(c)) {
         uint32_t w[8];
         memcpy(w, w_in, nw * sizeof *w);
