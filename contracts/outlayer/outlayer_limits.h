@@ -41,6 +41,11 @@
 #define OL_LIST_DEFAULT_LIMIT 50ull
 #define OL_LIST_MAX_LIMIT 100ull
 
+/* list_pending_requests result budget: a page stops early (never empty) rather than exceed it, because a
+ * page of 100 requests with 64 KiB inputs would pass NEAR's 4 MiB return limit. Clients continue from the
+ * last id + 1, as with any page. */
+#define OL_LIST_MAX_BYTES (1024u * 1024u)
+
 /* Source fields (they are echoed in views and events; events share NEAR's 16 KiB log budget). */
 #define OL_MAX_REPO_BYTES 512u
 #define OL_MAX_COMMIT_BYTES 128u

@@ -853,6 +853,7 @@ SDK_METHOD(ol_list_pending_requests, "list_pending_requests") {
     for (uint64_t k = 0; i < n && k < limit; i++, k++) {
         req r;
         if (!req_load(idx_get((const uint8_t *)idx.p, i), &r)) sdk_panic("corrupt state: pending index");
+        if (k > 0 && w.len + r.view.n + 2 > OL_LIST_MAX_BYTES) break; /* page full: continue from the last id + 1 */
         sdk_jw_json(&w, r.view.p, r.view.n);
     }
     sdk_jw_arr_close(&w);

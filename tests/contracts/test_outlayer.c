@@ -589,6 +589,40 @@ static void test_list_pending(void) {
     ok();
     call_as(ol_get_stats, ALICE, "", NULL);
     ASSERT_CONTAINS(O->ret, "\"pending_requests\":3,\"next_request_id\":4");
+
+    /* pages stop at OL_LIST_MAX_BYTES: 20 requests with 64 KiB inputs come in pages, none lost */
+    setup();
+    static char big[65536 + 300];
+    int n = snprintf(big, sizeof big, "{\"source\":{\"GitHub\":{\"repo\":\"r\",\"commit\":\"c\"}},\"input_data\":\"");
+    memset(big + n, 'a', 65536);
+    strcpy(big + n + 65536, "\"}");
+    for (int i = 0; i < 20; i++) {
+        call_as(ol_request_execution, ALICE, big, NEAR1);
+        ok();
+    }
+    uint64_t from = 0;
+    int seen = 0, pages = 0;
+    for (;;) {
+        char args[64];
+        snprintf(args, sizeof args, "{\"from_id\":%" PRIu64 ",\"limit\":100}", from);
+        call_as(ol_list_pending_requests, ALICE, args, NULL);
+        ok();
+        ASSERT_TRUE(O->ret_len <= OL_LIST_MAX_BYTES);
+        int in_page = 0;
+        uint64_t last = 0;
+        for (const char *p = O->ret; (p = strstr(p, "{\"request_id\":")); p++) {
+            ASSERT_EQ_U64(strtoull(p + 14, NULL, 10), from + (uint64_t)in_page);
+            last = strtoull(p + 14, NULL, 10);
+            in_page++;
+        }
+        if (!in_page) break;
+        ASSERT_TRUE(in_page < 20);
+        seen += in_page;
+        pages++;
+        from = last + 1;
+    }
+    ASSERT_EQ(seen, 20);
+    ASSERT_TRUE(pages >= 2);
 }
 
 static void test_admin(void) {
