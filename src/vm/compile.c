@@ -350,7 +350,7 @@ static vm_status check_top(cc *c, uint32_t n, const uint8_t *t) {
 static void add_target(cc *c, uint32_t l, uint32_t site) {
     ctl *b = &c->c[c->nc - 1 - l];
     if (b->kind == K_LOOP) {
-        c->code[site] = b->loop_pos;
+        c->code[site] = b->loop_pos | VM_LOOP_TARGET;
     } else {
         c->code[site] = b->fix_head;
         b->fix_head = site;
@@ -637,6 +637,18 @@ static uint16_t branch_form(uint16_t op) {
     case OP_I32_LE_U_I: return OP_BR_IF_I32_LE_U_I;
     case OP_I32_GE_S_I: return OP_BR_IF_I32_GE_S_I;
     case OP_I32_GE_U_I: return OP_BR_IF_I32_GE_U_I;
+    case OP_I64_EQ: return OP_BR_IF_I64_EQ;
+    case OP_I64_NE: return OP_BR_IF_I64_NE;
+    case OP_I64_LT_S: return OP_BR_IF_I64_LT_S;
+    case OP_I64_LT_U: return OP_BR_IF_I64_LT_U;
+    case OP_I64_GT_S: return OP_BR_IF_I64_GT_S;
+    case OP_I64_GT_U: return OP_BR_IF_I64_GT_U;
+    case OP_I64_EQ_I: return OP_BR_IF_I64_EQ_I;
+    case OP_I64_NE_I: return OP_BR_IF_I64_NE_I;
+    case OP_I64_LT_S_I: return OP_BR_IF_I64_LT_S_I;
+    case OP_I64_LT_U_I: return OP_BR_IF_I64_LT_U_I;
+    case OP_I64_GT_S_I: return OP_BR_IF_I64_GT_S_I;
+    case OP_I64_GT_U_I: return OP_BR_IF_I64_GT_U_I;
     default: return 0;
     }
 }
@@ -712,9 +724,16 @@ static vm_status store(cc *c, uint16_t op, uint8_t t, uint32_t nat) {
     TRY(memarg(c, nat, &off));
     TRY(pop(c, t, NULL, &iv));
     TRY(pop(c, VM_I32, NULL, &ia));
+    charge(c, 1);
+    if (iv != UINT32_MAX && c->vkind[iv] == SRC_CONST && (int64_t)c->vc[iv] == (int32_t)c->vc[iv]) {
+        uint16_t iop = op == OP_I32_STORE ? OP_I32_STORE_I : op == OP_I64_STORE ? OP_I64_STORE_I
+                     : op == OP_STORE8 ? OP_STORE8_I : OP_STORE16_I;
+        TRY(src_slot(c, ia, &sa));
+        if (reachable(c)) EMIT(c, iop, sa, (uint32_t)c->vc[iv], off);
+        return VM_OK;
+    }
     TRY(src_slot(c, iv, &sv));
     TRY(src_slot(c, ia, &sa));
-    charge(c, 1);
     if (reachable(c)) EMIT(c, op, sa, sv, off);
     return VM_OK;
 }

@@ -162,6 +162,21 @@ static vm_trap host_call(vm_instance *top, vm_instance *caller, vm_funcinst *f, 
         fuel -= n_;                                                                                        \
     } while (0)
 
+/* Takes a branch to code position t (see VM_LOOP_TARGET). */
+#define JUMP(t)                                                                                            \
+    do {                                                                                                   \
+        uint32_t t_ = (t);                                                                                 \
+        if (t_ & VM_LOOP_TARGET) {                                                                         \
+            ip = code_base + (t_ & ~VM_LOOP_TARGET);                                                       \
+            if (__builtin_expect(atomic_load_explicit(&inst->interrupt, memory_order_relaxed) != 0, 0))    \
+                TRAP(VM_TRAP_INTERRUPTED, "interrupted");                                                  \
+            FUEL_CHARGE(ip[1]);                                                                            \
+            ip += 2;                                                                                       \
+        } else {                                                                                           \
+            ip = code_base + t_;                                                                           \
+        }                                                                                                  \
+    } while (0)
+
 #define BIN(name, T, expr)                                                                                 \
     CASE(name) {                                                                                           \
         T a = (T)S(2), b = (T)S(3);                                                                        \
@@ -215,7 +230,7 @@ static vm_trap host_call(vm_instance *top, vm_instance *caller, vm_funcinst *f, 
     CASE(name) {                                                                                           \
         T a = (T)S(1), b = (T)S(2);                                                                        \
         if (a cmp b) {                                                                                     \
-            ip = code_base + ip[3];                                                                        \
+            JUMP(ip[3]);                                                                                   \
         } else {                                                                                           \
             FUEL_CHARGE(ip[4]);                                                                            \
             ip += 5;                                                                                       \
@@ -225,9 +240,9 @@ static vm_trap host_call(vm_instance *top, vm_instance *caller, vm_funcinst *f, 
 /* Compare with an immediate and branch: a imm target fuel. */
 #define BRCMPI(name, T, cmp)                                                                               \
     CASE(name) {                                                                                           \
-        T a = (T)S(1), b = (T)ip[2];                                                                       \
+        T a = (T)S(1), b = (T)(int64_t)(int32_t)ip[2];                                                     \
         if (a cmp b) {                                                                                     \
-            ip = code_base + ip[3];                                                                        \
+            JUMP(ip[3]);                                                                                   \
         } else {                                                                                           \
             FUEL_CHARGE(ip[4]);                                                                            \
             ip += 5;                                                                                       \
@@ -249,6 +264,16 @@ static vm_trap host_call(vm_instance *top, vm_instance *caller, vm_funcinst *f, 
         uint64_t ea = (uint64_t)(uint32_t)S(1) + ip[3];                                                    \
         if (__builtin_expect(ea + sizeof(T) > memsz, 0)) TRAP(VM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
         T v = (T)S(2);                                                                                     \
+        memcpy(mem + ea, &v, sizeof v);                                                                    \
+        ip += 4;                                                                                           \
+        DISPATCH();                                                                                        \
+    }
+
+#define STOREI(name, T)                                                                                    \
+    CASE(name) {                                                                                           \
+        uint64_t ea = (uint64_t)(uint32_t)S(1) + ip[3];                                                    \
+        if (__builtin_expect(ea + sizeof(T) > memsz, 0)) TRAP(VM_TRAP_MEMORY_OOB, "out of bounds memory access"); \
+        T v = (T)(int64_t)(int32_t)ip[2];                                                                  \
         memcpy(mem + ea, &v, sizeof v);                                                                    \
         ip += 4;                                                                                           \
         DISPATCH();                                                                                        \
@@ -330,12 +355,12 @@ dispatch:
         DISPATCH();
     }
     CASE(BR) {
-        ip = code_base + ip[1];
+        JUMP(ip[1]);
         DISPATCH();
     }
     CASE(BR_IF) {
         if ((uint32_t)S(1)) {
-            ip = code_base + ip[2];
+            JUMP(ip[2]);
         } else {
             FUEL_CHARGE(ip[3]);
             ip += 4;
@@ -344,7 +369,7 @@ dispatch:
     }
     CASE(BR_UNLESS) {
         if (!(uint32_t)S(1)) {
-            ip = code_base + ip[2];
+            JUMP(ip[2]);
         } else {
             FUEL_CHARGE(ip[3]);
             ip += 4;
@@ -354,7 +379,7 @@ dispatch:
     CASE(BR_TABLE) {
         uint32_t i = (uint32_t)S(1), n = ip[2];
         if (i > n) i = n;
-        ip = code_base + ip[3 + i];
+        JUMP(ip[3 + i]);
         DISPATCH();
     }
     CASE(RETURN) {
@@ -433,6 +458,10 @@ dispatch:
     STORE(I64_STORE, uint64_t)
     STORE(STORE8, uint8_t)
     STORE(STORE16, uint16_t)
+    STOREI(I32_STORE_I, uint32_t)
+    STOREI(I64_STORE_I, uint64_t)
+    STOREI(STORE8_I, uint8_t)
+    STOREI(STORE16_I, uint16_t)
     CASE(MEMORY_SIZE) {
         S(1) = cur->mems[0]->pages;
         ip += 2;
@@ -801,6 +830,18 @@ dispatch:
     BRCMPI(BR_IF_I32_LE_U_I, uint32_t, <=)
     BRCMPI(BR_IF_I32_GE_S_I, int32_t, >=)
     BRCMPI(BR_IF_I32_GE_U_I, uint32_t, >=)
+    BRCMP(BR_IF_I64_EQ, uint64_t, ==)
+    BRCMP(BR_IF_I64_NE, uint64_t, !=)
+    BRCMP(BR_IF_I64_LT_S, int64_t, <)
+    BRCMP(BR_IF_I64_LT_U, uint64_t, <)
+    BRCMP(BR_IF_I64_GT_S, int64_t, >)
+    BRCMP(BR_IF_I64_GT_U, uint64_t, >)
+    BRCMPI(BR_IF_I64_EQ_I, uint64_t, ==)
+    BRCMPI(BR_IF_I64_NE_I, uint64_t, !=)
+    BRCMPI(BR_IF_I64_LT_S_I, int64_t, <)
+    BRCMPI(BR_IF_I64_LT_U_I, uint64_t, <)
+    BRCMPI(BR_IF_I64_GT_S_I, int64_t, >)
+    BRCMPI(BR_IF_I64_GT_U_I, uint64_t, >)
 #ifdef VM_SWITCH_DISPATCH
     default: TRAP(VM_TRAP_HOST, "internal error: bad opcode");
     }

@@ -32,6 +32,10 @@
 
 #define VM_PAGE 65536u
 
+/* A branch target with this bit set is a loop header (a FUEL_CHECK): the branch does the check and
+ * the charge itself and continues after it, saving a dispatch per iteration. */
+#define VM_LOOP_TARGET 0x80000000u
+
 /* Internal opcodes. Each line: name. Operand layouts are documented in compile.c beside emitters. */
 #define VM_OPS(X)                                                                                          \
     X(FUEL) X(FUEL_CHECK) X(BR) X(BR_IF) X(BR_UNLESS) X(BR_TABLE) X(RETURN) X(CALL) X(CALL_INDIRECT)     \
@@ -71,6 +75,9 @@
     X(I64_GT_U_I) X(I64_LT_S_I) X(I64_GT_S_I)                                                             \
     X(BR_IF_I32_EQ_I) X(BR_IF_I32_NE_I) X(BR_IF_I32_LT_S_I) X(BR_IF_I32_LT_U_I) X(BR_IF_I32_GT_S_I)      \
     X(BR_IF_I32_GT_U_I) X(BR_IF_I32_LE_S_I) X(BR_IF_I32_LE_U_I) X(BR_IF_I32_GE_S_I) X(BR_IF_I32_GE_U_I)  \
+    X(BR_IF_I64_EQ) X(BR_IF_I64_NE) X(BR_IF_I64_LT_S) X(BR_IF_I64_LT_U) X(BR_IF_I64_GT_S) X(BR_IF_I64_GT_U) \
+    X(BR_IF_I64_EQ_I) X(BR_IF_I64_NE_I) X(BR_IF_I64_LT_S_I) X(BR_IF_I64_LT_U_I) X(BR_IF_I64_GT_S_I)      \
+    X(BR_IF_I64_GT_U_I) X(I32_STORE_I) X(I64_STORE_I) X(STORE8_I) X(STORE16_I)                            \
     X(BR_IF_I32_EQZ) X(BR_IF_I32_EQ) X(BR_IF_I32_NE) X(BR_IF_I32_LT_S) X(BR_IF_I32_LT_U)                 \
     X(BR_IF_I32_GT_S) X(BR_IF_I32_GT_U) X(BR_IF_I32_LE_S) X(BR_IF_I32_LE_U) X(BR_IF_I32_GE_S)            \
     X(BR_IF_I32_GE_U)
