@@ -1,4 +1,5 @@
 # Test fixture: converts every non-SIMD .wast in SPEC_DIR with wast2json into OUT/NAME.json (+ NAME.N.wasm),
+cmake_minimum_required(VERSION 3.20)
 # except the names in EXCLUDED. Fails loudly when the suite or wast2json is missing or a file does not convert.
 if(NOT IS_DIRECTORY "${SPEC_DIR}")
   message(FATAL_ERROR "spec suite directory ${SPEC_DIR} does not exist; set OUTLAYER_SPEC_DIR (docs/spec-suite.md)")
