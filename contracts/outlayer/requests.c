@@ -10,7 +10,8 @@
  *
  * Money: payment = the attached deposit. storage_deposit = what the request's own storage costs (measured
  * with storage_usage). fee budget = payment - storage_deposit, at least the estimate. The charge is never
- * more than the fee budget; the payer gets payment - charge back; a timeout charges nothing. */
+ * more than the fee budget; the payer gets payment - charge back; a timeout charges nothing. Prices are
+ * recorded with the request, so a later set_pricing never changes what a pending request pays. */
 #include "outlayer_int.h"
 
 enum { FMT_TEXT = 0, FMT_JSON = 1, FMT_BYTES = 2 };
@@ -23,6 +24,7 @@ typedef struct req {
     uint64_t block_height, timestamp;
     u128 payment, storage_deposit;
     uint64_t max_instructions;
+    u128 base_fee, per_million_instructions_fee, per_ms_fee, per_compile_ms_fee; /* pricing at request time */
     sdk_bytes sender, payer, view;
 } req;
 
@@ -49,6 +51,10 @@ static void req_save(const req *r) {
     sdk_bin_u128(&b, r->payment);
     sdk_bin_u128(&b, r->storage_deposit);
     sdk_bin_u64(&b, r->max_instructions);
+    sdk_bin_u128(&b, r->base_fee);
+    sdk_bin_u128(&b, r->per_million_instructions_fee);
+    sdk_bin_u128(&b, r->per_ms_fee);
+    sdk_bin_u128(&b, r->per_compile_ms_fee);
     sdk_bin_bytes(&b, r->sender.p, r->sender.n);
     sdk_bin_bytes(&b, r->payer.p, r->payer.n);
     sdk_bin_bytes(&b, r->view.p, r->view.n);
@@ -72,6 +78,10 @@ static bool req_load(uint64_t id, req *r) {
     r->payment = sdk_bin_get_u128(&b);
     r->storage_deposit = sdk_bin_get_u128(&b);
     r->max_instructions = sdk_bin_get_u64(&b);
+    r->base_fee = sdk_bin_get_u128(&b);
+    r->per_million_instructions_fee = sdk_bin_get_u128(&b);
+    r->per_ms_fee = sdk_bin_get_u128(&b);
+    r->per_compile_ms_fee = sdk_bin_get_u128(&b);
     r->sender = sdk_bin_get_bytes(&b);
     r->payer = sdk_bin_get_bytes(&b);
     r->view = sdk_bin_get_bytes(&b);
@@ -137,11 +147,13 @@ static u128 estimate_cost(const ol_state *st, uint64_t max_instructions, uint64_
     return c;
 }
 
-static u128 usage_cost(const ol_state *st, uint64_t instructions, uint64_t time_ms, uint64_t compile_ms) {
-    u128 c = st->base_fee;
-    c = u128_add_sat(c, u128_mul_sat(u128_from_u64(instructions / 1000000u), st->per_million_instructions_fee));
-    c = u128_add_sat(c, u128_mul_sat(u128_from_u64(time_ms), st->per_ms_fee));
-    c = u128_add_sat(c, u128_mul_sat(u128_from_u64(compile_ms), st->per_compile_ms_fee));
+/* What a run costs at the prices recorded with the request (a later set_pricing does not change what a
+ * pending request pays). */
+static u128 usage_cost(const req *r, uint64_t instructions, uint64_t time_ms, uint64_t compile_ms) {
+    u128 c = r->base_fee;
+    c = u128_add_sat(c, u128_mul_sat(u128_from_u64(instructions / 1000000u), r->per_million_instructions_fee));
+    c = u128_add_sat(c, u128_mul_sat(u128_from_u64(time_ms), r->per_ms_fee));
+    c = u128_add_sat(c, u128_mul_sat(u128_from_u64(compile_ms), r->per_compile_ms_fee));
     return c;
 }
 
@@ -358,6 +370,10 @@ SDK_METHOD(ol_request_execution, "request_execution") {
     sdk_jw_finish(&src);
     limits lim = parse_limits(m, args);
     r.max_instructions = lim.instr;
+    r.base_fee = st.base_fee;
+    r.per_million_instructions_fee = st.per_million_instructions_fee;
+    r.per_ms_fee = st.per_ms_fee;
+    r.per_compile_ms_fee = st.per_compile_ms_fee;
 
     const char *input = "";
     size_t input_n = 0;
@@ -653,7 +669,7 @@ SDK_METHOD(ol_resolve_execution, "resolve_execution") {
         sdk_map_set(&RESULTS, k.p, k.n, w.buf, w.len);
         uint64_t bytes = sdk_storage_usage() - before;
         u128 need = ol__storage_cost(bytes);
-        u128 fee = success ? usage_cost(&st, instr, time_ms, compile_ms) : st.base_fee;
+        u128 fee = success ? usage_cost(&r, instr, time_ms, compile_ms) : r.base_fee;
         u128 budget = fee_budget(&r);
         fee = u128_min(fee, budget);
         u128 left;
@@ -768,7 +784,7 @@ SDK_METHOD(ol_on_execution_response, "on_execution_response") {
     sdk_json_u64(sdk_json_get(ru, "instructions"), &instr);
     sdk_json_u64(sdk_json_get(ru, "time_ms"), &time_ms);
     sdk_json_u64(sdk_json_get(ru, "compile_time_ms"), &compile_ms);
-    u128 cost = success ? usage_cost(&st, instr, time_ms, compile_ms) : st.base_fee;
+    u128 cost = success ? usage_cost(&r, instr, time_ms, compile_ms) : r.base_fee;
     u128 charged = u128_min(cost, fee_budget(&r));
     u128 refund = close_request(&r, charged);
     st.total_executions++;

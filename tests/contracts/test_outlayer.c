@@ -282,7 +282,7 @@ static void test_deposit_and_gas(void) {
     /* measure the storage of one request, then attach exactly estimate + storage, and one yocto less */
     setup();
     /* the payment is part of the stored request: measure with a deposit of the same digit count */
-    rq r = request("", "9999999999999999999999");
+    rq r = request("", "99999999999999999999999");
     u128 estimate = hd_u128("2000100000000000000000");
     u128 required = add(estimate, storage_cost(r.storage_bytes));
     ASSERT_TRUE(r.storage_bytes > 400 && r.storage_bytes < 1200);
@@ -438,9 +438,10 @@ static void test_formats_and_failure(void) {
 static void test_fee_edges(void) {
     /* huge prices: the charge saturates and is capped at the fee budget (payment - storage deposit) */
     setup();
-    rq r = request("", NEAR1);
-    call_as(ol_set_pricing, OWNER, "{\"per_ms_fee\":\"340282366920938463463374607431768211455\"}", NULL);
+    /* compile time is not in the estimate, so a huge compile price passes the deposit check */
+    call_as(ol_set_pricing, OWNER, "{\"per_compile_ms_fee\":\"340282366920938463463374607431768211455\"}", NULL);
     ok();
+    rq r = request("", NEAR1);
     resolve(r.id, "{\"success\":true,\"output\":{\"Text\":\"x\"},\"resources_used\":{\"instructions\":"
                   "1000000000,\"time_ms\":18446744073709551615,\"compile_time_ms\":18446744073709551615}}",
             NULL);
@@ -462,6 +463,17 @@ static void test_fee_edges(void) {
     panics("set_pricing: base_fee must be a decimal string of yoctoNEAR (an unsigned 128-bit integer)");
     call_as(ol_set_pricing, ALICE, "{\"base_fee\":\"0\"}", NULL);
     panics("set_pricing: only the owner owner.near may call this (caller: alice.near)");
+
+    /* prices are fixed when a request is made: a later set_pricing does not change what it pays */
+    call_as(ol_set_pricing, OWNER, "{\"base_fee\":\"1000\",\"per_compile_ms_fee\":\"0\"}", NULL);
+    ok();
+    r = request("", DEP01);
+    call_as(ol_set_pricing, OWNER, "{\"base_fee\":\"99999999999999999999999\"}", NULL);
+    ok();
+    resolve(r.id, "{\"success\":false,\"resources_used\":{\"instructions\":0,\"time_ms\":0}}", NULL);
+    ok();
+    settle(&r);
+    ASSERT_U128(hd_transferred_to(O, ALICE), sub(hd_u128(DEP01), u128_from_u64(1000)));
 
     /* zero prices: nothing charged, full refund */
     call_as(ol_set_pricing, OWNER, "{\"base_fee\":\"0\",\"per_million_instructions_fee\":\"0\",\"per_ms_fee\":\"0\","
