@@ -832,6 +832,23 @@ static bool authenticate(call *c, int auth) {
     return true;
 }
 
+/* True when origin is listed in the comma-separated allow list (or the list is "*"). */
+static bool origin_allowed(const char *list, const char *origin) {
+    if (!list || !*list || !origin || !*origin) return false;
+    if (strcmp(list, "*") == 0) return true;
+    size_t ol = strlen(origin);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',') p++;
+        const char *e = p;
+        while (*e && *e != ',') e++;
+        const char *t = e;
+        while (t > p && t[-1] == ' ') t--;
+        if ((size_t)(t - p) == ol && strncmp(p, origin, ol) == 0) return true;
+        p = e;
+    }
+    return false;
+}
+
 static void entry(const ol_http_request *req, ol_http_response *resp, void *ctx) {
     route_ctx *rc = ctx;
     call c = {.s = rc->s, .req = req, .resp = resp};
@@ -852,6 +869,14 @@ static void entry(const ol_http_request *req, ol_http_response *resp, void *ctx)
     if (rc->ep->auth != AUTH_PUBLIC && !authenticate(&c, rc->ep->auth)) goto count;
     rc->ep->fn(&c);
 count:
+    if (rc->ep->auth == AUTH_PUBLIC) {
+        const char *origin = ol_http_header(req, "Origin");
+        if (origin_allowed(rc->s->set.cors_origins, origin) && strlen(origin) < 128 && printable(origin)) {
+            ol_http_set_header(resp, "Access-Control-Allow-Origin", origin);
+            ol_http_set_header(resp, "Vary", "Origin");
+        }
+    }
+    OL_DEBUG("http: %s %s -> %d (%s)", req->method, req->path, resp->status, c.who[0] ? c.who : "anonymous");
     if (resp->status >= 100 && resp->status < 600) atomic_fetch_add(&rc->s->metrics.http_requests[resp->status / 100], 1);
 }
 

@@ -29,6 +29,8 @@ static const ol_cfg_def settings[] = {
     {"RATE_LIMIT_PER_MINUTE", OL_CFG_INT, 0, 1000000, "600", "requests a minute per client address on /public/* (0 = off)", 0},
     {"WORKER_ACTIVE_SECONDS", OL_CFG_INT, 1, 86400, "60", "a worker seen within this is alive", 0},
     {"MAX_CONNECTIONS", OL_CFG_INT, 4, 10000, "256", "concurrent HTTP connections (one thread each)", 0},
+    {"CORS_ALLOWED_ORIGINS", OL_CFG_STRING, 0, 2048, NULL,
+     "comma-separated origins (or *) allowed to read /public/*, /health and /metrics from a browser", 0},
     {"LOG_LEVEL", OL_CFG_STRING, 1, 8, "info", "debug, info, warn, error or off", 0},
 };
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
@@ -67,6 +69,7 @@ static int settings_from(const ol_config *cfg, co_settings *s, ol_err *err) {
     s->max_connections = (unsigned)ol_config_int(cfg, "MAX_CONNECTIONS");
     s->db_pool = (size_t)ol_config_int(cfg, "DB_POOL_SIZE");
     s->long_poll_cap_ms = CO_CLAIM_WAIT_MAX_MS;
+    s->cors_origins = ol_config_str(cfg, "CORS_ALLOWED_ORIGINS");
     if (*s->admin_token && strlen(s->admin_token) < 16)
         return ol_err_set(err, OL_CFG_ERR, "setting ADMIN_BEARER_TOKEN: shorter than 16 characters");
     if (*s->database_url && strncmp(s->database_url, "postgres://", 11) != 0 &&

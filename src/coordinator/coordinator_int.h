@@ -175,6 +175,7 @@ typedef struct co_settings {
     unsigned max_connections;
     size_t db_pool;
     int64_t long_poll_cap_ms; /* claims wait at most this (CO_CLAIM_WAIT_MAX_MS; the fuzzer sets 0) */
+    const char *cors_origins; /* comma-separated origins allowed to read the public endpoints from a browser; "*" = any */
 } co_settings;
 
 typedef struct co_metrics {

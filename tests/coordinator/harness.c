@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -61,10 +62,37 @@ void h_cleanup(void) {
     }
 }
 
+/* If the test itself is killed (ctest timeout sends SIGKILL), nothing of it may keep running:
+ * coordinator and redis children get PR_SET_PDEATHSIG, and this watchdog process stops PostgreSQL
+ * (daemonised by pg_ctl, so not our child) and removes the temp dir once the test is gone. */
+static void start_watchdog(void) {
+    pid_t parent = getpid();
+    pid_t w = fork();
+    if (w != 0) return;
+    setsid();
+    while (getppid() == parent) msleep(200);
+    char pidf[400];
+    snprintf(pidf, sizeof pidf, "%s/pg/postmaster.pid", tmpdir);
+    FILE *f = fopen(pidf, "r");
+    int pid = 0;
+    if (f) {
+        if (fscanf(f, "%d", &pid) == 1 && pid > 0) kill(pid, SIGQUIT);
+        fclose(f);
+        for (int i = 0; i < 100 && pid > 0 && kill(pid, 0) == 0; i++) msleep(50);
+    }
+    if (!getenv("KEEP_TMP")) {
+        char cmd[400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+        if (system(cmd)) {}
+    }
+    _exit(0);
+}
+
 void h_init(const char *name) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/ol_%s_XXXXXX", name);
     ASSERT_TRUE(mkdtemp(tmpdir));
     chmod(tmpdir, 0755);
+    start_watchdog();
     atexit(h_cleanup);
     signal(SIGABRT, on_abort);
     signal(SIGSEGV, on_abort);
@@ -161,6 +189,7 @@ const char *h_start_redis(void) {
     snprintf(ports, sizeof ports, "%d", port);
     pid_t p = fork();
     if (p == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         int fd = open("/dev/null", O_WRONLY);
         dup2(fd, 1);
         execlp("redis-server", "redis-server", "--port", ports, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
@@ -209,6 +238,7 @@ int h_start_coord(const char *data_dir, const char *const *env) {
     unlink(portfile);
     pid_t p = fork();
     if (p == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         char pf[420], dd[400];
         snprintf(pf, sizeof pf, "PORT_FILE=%s", portfile);
         snprintf(dd, sizeof dd, "DATA_DIR=%s", data_dir);
@@ -321,6 +351,29 @@ h_resp h_req(int port, const char *method, const char *path, const char *token, 
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
     }
+    h_resp r = {0, NULL, 0};
+    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    r.body = g.p;
+    r.len = g.len;
+    return r;
+}
+
+h_resp h_req_hdr(int port, const char *method, const char *path, const char *header) {
+    char url[1024];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    CURL *c = curl_easy_init();
+    grow g = {calloc(1, 1), 0};
+    struct curl_slist *h = curl_slist_append(NULL, header);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_HEADER, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &g);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     h_resp r = {0, NULL, 0};
     if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
     curl_slist_free_all(h);

@@ -37,6 +37,8 @@ h_resp h_req(int port, const char *method, const char *path, const char *token, 
 h_resp h_post(int port, const char *path, const char *token, const char *json);
 h_resp h_get(int port, const char *path, const char *token);
 void h_resp_free(h_resp *r);
+/* GET-like request with one extra header line; body holds the response headers followed by the body. */
+h_resp h_req_hdr(int port, const char *method, const char *path, const char *header);
 long long h_json_int(const char *json, const char *dotted_path); /* "task.attempt"; aborts if absent */
 const char *h_json_str(const char *json, const char *dotted_path, char *buf, size_t cap);
 

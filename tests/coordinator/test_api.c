@@ -356,6 +356,13 @@ static void test_metrics_and_rate_limit(void) {
     }
     ASSERT_TRUE(limited > 0);
     ASSERT_TRUE(ok <= 300);
+    /* CORS: the dashboard's origin may read public endpoints, others get no grant */
+    r = h_req_hdr(port, "GET", "/health", "Origin: https://dash.example");
+    ASSERT_CONTAINS(r.body, "Access-Control-Allow-Origin: https://dash.example");
+    h_resp_free(&r);
+    r = h_req_hdr(port, "GET", "/health", "Origin: https://evil.example");
+    ASSERT_TRUE(!strstr(r.body, "Access-Control-Allow-Origin"));
+    h_resp_free(&r);
     /* /health and worker endpoints are not public-rate-limited */
     expect("GET", "/health", NULL, NULL, 200, NULL);
     expect("POST", "/workers/heartbeat", tok, "{\"worker_id\":\"w1\"}", 200, NULL);
@@ -372,7 +379,8 @@ int main(int argc, char **argv) {
     if (redis) snprintf(rurl, sizeof rurl, "REDIS_URL=%s", h_start_redis());
     char dd[450];
     snprintf(dd, sizeof dd, "DATA_DIR=%s", data_dir);
-    const char *env[] = {dd, "ADMIN_BEARER_TOKEN=" ADMIN, "RATE_LIMIT_PER_MINUTE=300", pg ? dburl : "UNUSED_X=1",
+    const char *env[] = {dd, "ADMIN_BEARER_TOKEN=" ADMIN, "RATE_LIMIT_PER_MINUTE=300",
+                         "CORS_ALLOWED_ORIGINS=http://localhost:3000, https://dash.example", pg ? dburl : "UNUSED_X=1",
                          redis ? rurl : "UNUSED_Y=1", NULL};
     /* the token CLI works against the same store, before the server runs */
     const char *create_args[] = {"token", "create", "--name", "w1", NULL};
