@@ -23,8 +23,17 @@ static co_server *srv;
 static char worker_auth[80];
 static const char *const admin_auth = "Bearer fuzz-admin-token-0123456789";
 
+static char dir[64];
+
+static void cleanup(void) {
+    if (srv) co_server_free(srv);
+    srv = NULL;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (dir[0] && system(cmd) != 0) fprintf(stderr, "fuzz_http: could not remove %s\n", dir);
+}
+
 static void init(void) {
-    static char dir[64];
     snprintf(dir, sizeof dir, "/tmp/fuzz_http_%d_XXXXXX", (int)getpid());
     if (!mkdtemp(dir)) abort();
     ol_log_set_level(OL_LOG_OFF);
@@ -49,6 +58,7 @@ static void init(void) {
         fprintf(stderr, "fuzz_http: %s\n", err.msg);
         abort();
     }
+    atexit(cleanup);
     char tok[65];
     if (co_token_create(srv->db, "fuzz", tok, &err)) abort();
     snprintf(worker_auth, sizeof worker_auth, "Bearer %s", tok);

@@ -730,7 +730,6 @@ typedef struct route_ctx {
     const endpoint *ep;
 } route_ctx;
 
-static route_ctx route_ctxs[N_ENDPOINTS]; /* per server would be cleaner; one server per process */
 
 static const char *bearer(const ol_http_request *req) {
     const char *h = ol_http_header(req, "Authorization");
@@ -946,10 +945,16 @@ int co_server_new(const co_settings *set, co_server **out, ol_err *err) {
         rc = ol_err_set(err, CO_ERR_IO, "out of memory");
         goto fail;
     }
+    route_ctx *ctxs = calloc(N_ENDPOINTS, sizeof *ctxs);
+    if (!ctxs) {
+        rc = ol_err_set(err, CO_ERR_IO, "out of memory");
+        goto fail;
+    }
+    s->route_ctxs = ctxs; /* owned by the server, freed in co_server_free */
     for (size_t i = 0; i < N_ENDPOINTS; i++) {
-        route_ctxs[i] = (route_ctx){s, &endpoints[i]};
+        ctxs[i] = (route_ctx){s, &endpoints[i]};
         size_t body_max = endpoints[i].body_max == (size_t)-1 ? (size_t)set->module_max_bytes : endpoints[i].body_max;
-        if ((rc = ol_http_route(s->http, endpoints[i].method, endpoints[i].pattern, body_max, entry, &route_ctxs[i], err)))
+        if ((rc = ol_http_route(s->http, endpoints[i].method, endpoints[i].pattern, body_max, entry, &ctxs[i], err)))
             goto fail;
     }
     *out = s;
@@ -987,6 +992,7 @@ void co_server_free(co_server *s) {
     co_cache_close(s->cache);
     co_db_close(s->db);
     free(s->pricing_json);
+    free(s->route_ctxs);
     pthread_mutex_destroy(&s->reaper_mu);
     pthread_cond_destroy(&s->reaper_cv);
     pthread_mutex_destroy(&s->pricing_mu);

@@ -209,6 +209,7 @@ typedef struct co_server {
     co_cache *cache;
     co_wake *wake;
     ol_http_server *http;
+    void *route_ctxs; /* one per endpoint (api.c), owned */
     co_metrics metrics;
     atomic_bool stopping;
     pthread_t reaper;
