@@ -1,0 +1,87 @@
+/* worker internals shared between its files. */
+#ifndef OUTLAYER_WORKER_INT_H
+#define OUTLAYER_WORKER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "worker/worker.h"
+
+/* Limits applied in the child between fork and exec (inherited by everything it starts). 0 = none. */
+typedef struct wk_proc_limits {
+    uint64_t as_bytes;   /* RLIMIT_AS */
+    uint64_t cpu_s;      /* RLIMIT_CPU */
+    uint64_t nproc;      /* RLIMIT_NPROC (binds only a non-root uid) */
+    uint64_t fsize;      /* RLIMIT_FSIZE */
+    unsigned timeout_ms; /* wall clock; the whole process group is killed when it passes */
+    int uid, gid;        /* switch to this user when running as root (-1 = stay) */
+} wk_proc_limits;
+
+typedef struct wk_proc_result {
+    bool exited;         /* normal exit (exit_code valid) */
+    int exit_code;
+    int signal;          /* the signal that ended it, 0 if it exited */
+    bool timed_out;      /* killed by us at the wall-clock limit */
+    char *log;           /* the tail of stdout+stderr, NUL-terminated (owned) */
+    size_t log_len;
+    bool log_truncated;  /* older output was dropped */
+    uint64_t wall_ms;
+} wk_proc_result;
+
+/* Runs argv (argv[0] an absolute path) with exactly envp, stdin /dev/null, stdout and stderr captured
+ * into a tail buffer of log_max bytes, in cwd (NULL = ours), under lim. Returns 0 when the process ran
+ * (see res) or an error (fork/pipe/exec failure). Safe to call from several threads. res->log is
+ * owned by the caller (wk_proc_result_free). */
+int wk_proc_run(const char *const *argv, const char *const *envp, const char *cwd, const wk_proc_limits *lim,
+                size_t log_max, wk_proc_result *res, ol_err *err);
+void wk_proc_result_free(wk_proc_result *res);
+
+/* Absolute path of an executable found in our PATH (then /usr/bin, /bin); false when absent. */
+bool wk_find_exe(const char *name, char *out, size_t cap);
+
+/* sha256 helpers (libsodium). */
+void wk_sha256(const uint8_t *data, size_t len, uint8_t out[32]);
+
+/* Milliseconds on the monotonic clock. */
+uint64_t wk_now_ms(void);
+
+/* Set by the task loop on a second SIGINT/SIGTERM: running child processes are killed. */
+extern _Atomic int wk_proc_abort;
+
+/* The builder's version in the module cache index: bump it when the same commit would build
+ * differently (new flags, new toolchain), so old entries are not served for new builds. */
+#define WORKER_BUILDER_VERSION "outlayer-worker-1"
+
+/* The task loop's settings (strings borrowed for its lifetime). */
+typedef struct wk_loop_settings {
+    const char *api_base_url, *token, *worker_id;
+    unsigned slots, poll_timeout_s, heartbeat_s;
+    bool compile, execute;
+    const worker_build_config *build;
+} wk_loop_settings;
+typedef wk_loop_settings wk_loop;
+
+/* Runs the slots until SIGINT/SIGTERM; returns the exit status. */
+int wk_loop_run(const wk_loop_settings *s);
+
+/* An HTTP request to the coordinator (bearer token of L). Returns the status (0 = transport error,
+ * err set); *out (owned by the caller) gets the body. abortable: a shutdown cancels it. */
+long wk_http(const wk_loop *L, const char *method, const char *path, const char *ctype, const void *body, size_t body_len,
+             long timeout_ms, bool abortable, char **out, size_t *out_len, ol_err *err);
+
+/* The module of a request's source: the coordinator's cache (unless force_rebuild), else built under
+ * a build lock and uploaded; WasmUrl sources are downloaded and checked. Same conventions as
+ * worker_build_git. */
+struct json_t;
+int wk_get_module(const wk_loop *L, const struct json_t *source, bool force_rebuild, worker_build_result *res,
+                  bool *cached, ol_err *err);
+
+/* Runs an execute task with its module: fills *result (a JSON object, owned by the caller) and
+ * returns 0, or returns nonzero with error (a message for the coordinator) and *retry. */
+typedef int (*wk_executor)(const wk_loop *L, const struct json_t *task, const worker_build_result *module, bool cached,
+                           struct json_t **result, char *error, size_t error_cap, bool *retry);
+/* Registers the executor; without one the worker does not claim execute tasks. */
+void worker_set_executor(wk_executor fn);
+
+#endif
