@@ -394,6 +394,15 @@ int main(int argc, char **argv) {
     ASSERT_EQ(h_run_coord_cli(bad_args, env, out, sizeof out), 2);
     const char *bad_cfg[] = {"--task-lease-ms", "5", NULL};
     ASSERT_EQ(h_run_coord_cli(bad_cfg, env, out, sizeof out), 2);
+    const char *list_args[] = {"token", "list", NULL};
+    ASSERT_EQ(h_run_coord_cli(list_args, env, out, sizeof out), 0);
+    ASSERT_CONTAINS(out, "w1\tactive");
+    static char help[16384];
+    const char *help_args[] = {"--help", NULL};
+    ASSERT_EQ(h_run_coord_cli(help_args, env, help, sizeof help), 0);
+    ASSERT_CONTAINS(help, "TASK_LEASE_MS");
+    ASSERT_CONTAINS(help, "--task-lease-ms");
+    ASSERT_CONTAINS(help, "token create --name NAME");
 
     int idx = h_start_coord(data_dir, env);
     port = h_coord_port(idx);
@@ -430,6 +439,11 @@ int main(int argc, char **argv) {
         ASSERT_CONTAINS(r.body, "\"redis\":\"down\"");
         h_resp_free(&r);
     }
+    /* revoked from the command line (another process): refused here within the token cache time (2 s) */
+    const char *revoke_args[] = {"token", "revoke", "--name", "w1", NULL};
+    ASSERT_EQ(h_run_coord_cli(revoke_args, env, out, sizeof out), 0);
+    usleep(2200000);
+    expect("POST", "/workers/heartbeat", tok, "{\"worker_id\":\"w1\"}", 401, "unauthorized");
     h_kill_coord(idx, SIGTERM);
     printf("ok (%s, %s)\n", argv[1], argv[2]);
     return 0;
