@@ -369,4 +369,110 @@ int near_delegate_action_sign(const near_delegate_action *d, const near_secret_k
 /* base64(borsh(stx)) as a malloc'd NUL-terminated string owned by the caller (free()). */
 int near_signed_tx_base64(const near_signed_transaction *stx, char **out, ol_err *err);
 
+
+/* ---- JSON-RPC client (reference §4) ------------------------------------------------------------------
+ * One near_rpc per endpoint, shareable between threads (each call uses its own curl handle). Results
+ * are jansson objects owned by the caller (json_decref). Errors from NEAR's envelope become NEAR_ERPC_*
+ * codes; near_rpc_error (optional out-parameter) carries the details. Transient failures (transport,
+ * our timeout, HTTP 408/5xx, TIMEOUT_ERROR) are retried with exponential backoff up to max_retries;
+ * nothing else is retried. Re-sending a signed transaction is idempotent on NEAR (same hash). */
+#define NEAR_RPC_MAX_RESPONSE (64 * 1024 * 1024) /* view_code of a 4 MiB contract is ~5.6 MB of base64; blocks and chunks are smaller */
+#define NEAR_RPC_MAX_RETRIES 20                  /* caps near_rpc_opts.max_retries */
+
+typedef struct json_t json_t;
+typedef struct near_rpc near_rpc;
+
+typedef struct near_rpc_opts {
+    const char *url;         /* e.g. "http://127.0.0.1:3030" (copied) */
+    long timeout_ms;         /* whole HTTP exchange; 0 = 30000 (NEAR answers send_tx with 408 after ~10 s) */
+    long connect_timeout_ms; /* 0 = 5000 */
+    int max_retries;         /* extra attempts for transient failures; -1 = 0, 0 = 3 */
+    long backoff_ms;         /* first retry delay, doubled each time; 0 = 200 */
+    long backoff_max_ms;     /* 0 = 5000 */
+} near_rpc_opts;
+
+typedef struct near_rpc_error {
+    int code;             /* NEAR_ERPC_* (0 when none) */
+    long http_status;     /* 0 when no HTTP response */
+    int attempts;         /* HTTP attempts made */
+    char name[64];        /* error.name: HANDLER_ERROR, REQUEST_VALIDATION_ERROR, INTERNAL_ERROR */
+    char cause[64];       /* error.cause.name, e.g. UNKNOWN_ACCOUNT, INVALID_TRANSACTION */
+    char tx_error[64];    /* InvalidTxError variant, e.g. InvalidNonce, Expired */
+    uint64_t tx_nonce;    /* InvalidNonce / NonceTooLarge */
+    uint64_t ak_nonce;    /* InvalidNonce: the key's current nonce */
+    char message[512];    /* contract message or the node's text */
+} near_rpc_error;
+
+/* A block reference: finality if set, else block hash if set, else height. */
+typedef struct near_block_ref {
+    const char *finality; /* "optimistic", "near-final", "final" */
+    const char *hash;     /* base58 */
+    uint64_t height;
+} near_block_ref;
+#define NEAR_FINAL ((near_block_ref){.finality = "final"})
+#define NEAR_OPTIMISTIC ((near_block_ref){.finality = "optimistic"})
+
+near_rpc *near_rpc_new(const near_rpc_opts *opts, ol_err *err);
+void near_rpc_free(near_rpc *rpc);
+
+/* Generic call: params is stolen (may be NULL for []); on success *result is the "result" member
+ * (owned by the caller). Result-level errors of query (missing access key, contract error) are
+ * turned into NEAR_ERPC_UNKNOWN_KEY / NEAR_ERPC_CONTRACT here too. */
+int near_rpc_call(near_rpc *rpc, const char *method, json_t *params, json_t **result, near_rpc_error *detail,
+                  ol_err *err);
+
+int near_rpc_status(near_rpc *rpc, json_t **result, near_rpc_error *detail, ol_err *err);
+int near_rpc_block(near_rpc *rpc, near_block_ref ref, json_t **result, near_rpc_error *detail, ol_err *err);
+/* Latest block hash at the given finality (for a transaction's block_hash). */
+int near_rpc_block_hash(near_rpc *rpc, near_block_ref ref, uint8_t out[32], uint64_t *height, near_rpc_error *detail,
+                        ol_err *err);
+/* chunk by chunk hash (chunk_hash != NULL) or by block reference + shard id. */
+int near_rpc_chunk(near_rpc *rpc, const char *chunk_hash, near_block_ref ref, uint64_t shard_id, json_t **result,
+                   near_rpc_error *detail, ol_err *err);
+/* gas_price at a block (ref NULL = latest); *price from the decimal string. */
+int near_rpc_gas_price(near_rpc *rpc, const near_block_ref *ref, near_u128 *price, near_rpc_error *detail,
+                       ol_err *err);
+int near_rpc_protocol_config(near_rpc *rpc, near_block_ref ref, json_t **result, near_rpc_error *detail, ol_err *err);
+
+/* query kinds */
+int near_rpc_view_account(near_rpc *rpc, const char *account_id, near_block_ref ref, json_t **result,
+                          near_rpc_error *detail, ol_err *err);
+int near_rpc_view_access_key(near_rpc *rpc, const char *account_id, const near_public_key *pk, near_block_ref ref,
+                             json_t **result, near_rpc_error *detail, ol_err *err);
+int near_rpc_view_access_key_list(near_rpc *rpc, const char *account_id, near_block_ref ref, json_t **result,
+                                  near_rpc_error *detail, ol_err *err);
+/* call_function: args are raw bytes (usually JSON). *out (malloc'd, NUL-terminated, caller frees)
+ * gets the returned bytes; logs (optional) gets the "logs" array (caller decrefs). */
+int near_rpc_call_function(near_rpc *rpc, const char *account_id, const char *method, const uint8_t *args,
+                           size_t args_len, near_block_ref ref, uint8_t **out, size_t *out_len, json_t **logs,
+                           near_rpc_error *detail, ol_err *err);
+int near_rpc_view_state(near_rpc *rpc, const char *account_id, const uint8_t *prefix, size_t prefix_len,
+                        near_block_ref ref, json_t **result, near_rpc_error *detail, ol_err *err);
+int near_rpc_view_code(near_rpc *rpc, const char *account_id, near_block_ref ref, json_t **result,
+                       near_rpc_error *detail, ol_err *err);
+
+/* Transactions. wait_until: "NONE", "INCLUDED", "EXECUTED_OPTIMISTIC" (NULL = node default),
+ * "INCLUDED_FINAL", "EXECUTED", "FINAL". */
+int near_rpc_send_tx(near_rpc *rpc, const char *signed_tx_base64, const char *wait_until, json_t **result,
+                     near_rpc_error *detail, ol_err *err);
+/* Returns the base58 hash the node reports into hash_out (capacity >= 64). */
+int near_rpc_broadcast_tx_async(near_rpc *rpc, const char *signed_tx_base64, char *hash_out, size_t cap,
+                                near_rpc_error *detail, ol_err *err);
+int near_rpc_broadcast_tx_commit(near_rpc *rpc, const char *signed_tx_base64, json_t **result,
+                                 near_rpc_error *detail, ol_err *err);
+/* tx / EXPERIMENTAL_tx_status by hash and sender (experimental adds "receipts"). */
+int near_rpc_tx_status(near_rpc *rpc, const char *tx_hash, const char *sender_id, const char *wait_until,
+                       bool experimental, json_t **result, near_rpc_error *detail, ol_err *err);
+
+/* Outcome of a FinalExecutionOutcome (send_tx / tx result). */
+typedef enum near_outcome_kind {
+    NEAR_OUTCOME_SUCCESS_VALUE = 0, /* *value = decoded bytes (malloc'd, NUL-terminated) */
+    NEAR_OUTCOME_SUCCESS_RECEIPT,   /* ended in a receipt id (no value) */
+    NEAR_OUTCOME_PENDING,           /* "Started"/"NotStarted" or no status (wait_until NONE/INCLUDED) */
+} near_outcome_kind;
+/* 0 with *kind for successes and pending; NEAR_ERPC_CONTRACT (message = the contract's panic text or
+ * the ActionError JSON) or NEAR_ERPC_INVALID_TX for a Failure. value may be NULL. */
+int near_rpc_outcome(const json_t *result, near_outcome_kind *kind, uint8_t **value, size_t *value_len,
+                     near_rpc_error *detail, ol_err *err);
+
 #endif
