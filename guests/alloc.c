@@ -1,6 +1,9 @@
-/* alloc: allocates 1 MiB blocks and touches them, without end (a test program for the memory limit).
- * When malloc finally fails it says so on stderr and exits with status 3. */
+/* alloc: allocates 1 MiB blocks, touches them and keeps them on a list, without end (a test program
+ * for the memory limit). When malloc finally fails it says so on stderr and exits with status 3.
+ * The list head is volatile so that the compiler cannot elide the allocations. */
 #include "outlayer.h"
+
+static void *volatile head;
 
 int main(void)
 {
@@ -12,6 +15,8 @@ int main(void)
             return 3;
         }
         memset(p, 0xAB, 1u << 20);
+        *(void **)p = head;
+        head = p;
         total += 1u << 20;
     }
 }

@@ -1,0 +1,45 @@
+/* outlayer: one executable, subcommands in a table (DESIGN.md §2). Adding a subcommand is one line
+ * here and one function cli_cmd_<name> declared in cli.h. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+typedef struct cli_cmd {
+    const char *name;
+    const char *summary;
+    int (*fn)(int argc, char **argv);
+} cli_cmd;
+
+static const cli_cmd cmds[] = {
+    {"run", "run a WASI program exactly as a worker would, under the same limits", cli_cmd_run},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: outlayer COMMAND [OPTIONS] [ARGS...]\n"
+                 "       outlayer --help | --version\n\n"
+                 "OutLayer: verifiable off-chain computation for NEAR smart contracts.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) fprintf(out, "  %-12s %s\n", cmds[i].name, cmds[i].summary);
+    fprintf(out, "\n`outlayer COMMAND --help` describes a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("outlayer %s\n", OUTLAYER_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "outlayer: unknown command '%.64s' (see outlayer --help)\n", argv[1]);
+    return CLI_EXIT_USAGE;
+}
