@@ -344,6 +344,108 @@ static void check_gas(void) {
 
 /* ---- request_execution ---- */
 
+/* The arguments of request_execution after validation. */
+typedef struct req_args {
+    sdk_jw src; /* normalised source JSON */
+    bool wasm_url, force_rebuild, compile_only;
+    limits lim;
+    const char *input;
+    size_t input_n;
+} req_args;
+
+static void parse_request_args(const char *m, const sdk_json *args, req_args *a) {
+    sdk_jw_init(&a->src, 4096, "request_execution: source");
+    a->wasm_url = write_source(args, &a->src);
+    sdk_jw_finish(&a->src);
+    a->lim = parse_limits(m, args);
+    a->input = "";
+    a->input_n = 0;
+    ol__opt_str(m, args, "input_data", OL_MAX_INPUT_BYTES, &a->input, &a->input_n);
+    a->force_rebuild = a->compile_only = false;
+    const sdk_json *params = ol__opt_obj(m, args, "params");
+    if (params) {
+        static const char *const pk[] = {"force_rebuild", "compile_only", NULL};
+        ol__only_keys("request_execution: params", params, pk);
+        ol__opt_bool("request_execution: params", params, "force_rebuild", &a->force_rebuild);
+        ol__opt_bool("request_execution: params", params, "compile_only", &a->compile_only);
+    }
+    if (a->force_rebuild && a->wasm_url)
+        sdk_panic("request_execution: params.force_rebuild is not allowed for a WasmUrl source (nothing is built)");
+    if (a->compile_only && a->input_n)
+        sdk_panic("request_execution: params.compile_only requires an empty input_data");
+    if (a->compile_only && a->wasm_url)
+        sdk_panic("request_execution: params.compile_only is not allowed for a WasmUrl source (nothing is built)");
+}
+
+/* The request's view object (get_request, list_pending_requests), stored as written so views cost no
+ * re-encoding. Validates secrets_ref on the way. */
+static sdk_bytes write_view(const req *r, const req_args *a, const sdk_json *args, const char *data_hex) {
+    sdk_jw v;
+    sdk_jw_init(&v, 512 * 1024, "request_execution: request record");
+    sdk_jw_obj_open(&v);
+    sdk_jw_key(&v, "request_id");
+    sdk_jw_u64(&v, r->id);
+    sdk_jw_key(&v, "data_id");
+    sdk_jw_str(&v, data_hex);
+    sdk_jw_key(&v, "sender_id");
+    sdk_jw_strn(&v, r->sender.p, r->sender.n);
+    sdk_jw_key(&v, "payer_account_id");
+    sdk_jw_strn(&v, r->payer.p, r->payer.n);
+    sdk_jw_key(&v, "source");
+    sdk_jw_json(&v, a->src.buf, a->src.len);
+    sdk_jw_key(&v, "resource_limits");
+    sdk_jw_obj_open(&v);
+    sdk_jw_key(&v, "max_instructions");
+    sdk_jw_u64(&v, a->lim.instr);
+    sdk_jw_key(&v, "max_memory_mb");
+    sdk_jw_u64(&v, a->lim.mem);
+    sdk_jw_key(&v, "max_execution_seconds");
+    sdk_jw_u64(&v, a->lim.secs);
+    sdk_jw_obj_close(&v);
+    sdk_jw_key(&v, "input_data");
+    sdk_jw_strn(&v, a->input, a->input_n);
+    write_secrets_ref(args, &v);
+    sdk_jw_key(&v, "response_format");
+    sdk_jw_str(&v, FMT_NAMES[r->format]);
+    sdk_jw_key(&v, "params");
+    sdk_jw_obj_open(&v);
+    sdk_jw_key(&v, "force_rebuild");
+    sdk_jw_bool(&v, a->force_rebuild);
+    sdk_jw_key(&v, "compile_only");
+    sdk_jw_bool(&v, a->compile_only);
+    sdk_jw_obj_close(&v);
+    sdk_jw_key(&v, "payment");
+    sdk_jw_u128(&v, r->payment);
+    sdk_jw_key(&v, "block_height");
+    sdk_jw_u64(&v, r->block_height);
+    sdk_jw_key(&v, "timestamp");
+    sdk_jw_u64(&v, r->timestamp);
+    sdk_jw_obj_close(&v);
+    return (sdk_bytes){sdk_jw_finish(&v), v.len};
+}
+
+static void emit_requested(const req *r, const req_args *a, const char *data_hex) {
+    sdk_jw ev;
+    sdk_jw_init(&ev, SDK_LOG_MAX_BYTES, "execution_requested event");
+    sdk_jw_arr_open(&ev);
+    sdk_jw_obj_open(&ev);
+    sdk_jw_key(&ev, "request_id");
+    sdk_jw_u64(&ev, r->id);
+    sdk_jw_key(&ev, "data_id");
+    sdk_jw_str(&ev, data_hex);
+    sdk_jw_key(&ev, "sender_id");
+    sdk_jw_strn(&ev, r->sender.p, r->sender.n);
+    sdk_jw_key(&ev, "source");
+    sdk_jw_json(&ev, a->src.buf, a->src.len);
+    sdk_jw_key(&ev, "payment");
+    sdk_jw_u128(&ev, r->payment);
+    sdk_jw_key(&ev, "block_height");
+    sdk_jw_u64(&ev, r->block_height);
+    sdk_jw_obj_close(&ev);
+    sdk_jw_arr_close(&ev);
+    sdk_emit_event("near-outlayer", "1.0.0", "execution_requested", sdk_jw_finish(&ev), ev.len);
+}
+
 SDK_METHOD(ol_request_execution, "request_execution") {
     static const char *const keys[] = {"source",  "code_source",     "resource_limits",  "input_data", "secrets_ref",
                                        "response_format", "payer_account_id", "params",     NULL};
@@ -363,38 +465,15 @@ SDK_METHOD(ol_request_execution, "request_execution") {
     r.block_height = sdk_block_height();
     r.timestamp = sdk_block_timestamp();
     r.format = (uint8_t)parse_format(m, args);
-
-    sdk_jw src;
-    sdk_jw_init(&src, 4096, "source");
-    bool wasm_url = write_source(args, &src);
-    sdk_jw_finish(&src);
-    limits lim = parse_limits(m, args);
-    r.max_instructions = lim.instr;
+    req_args a;
+    parse_request_args(m, args, &a);
+    r.max_instructions = a.lim.instr;
+    r.compile_only = a.compile_only;
     r.base_fee = st.base_fee;
     r.per_million_instructions_fee = st.per_million_instructions_fee;
     r.per_ms_fee = st.per_ms_fee;
     r.per_compile_ms_fee = st.per_compile_ms_fee;
-
-    const char *input = "";
-    size_t input_n = 0;
-    ol__opt_str(m, args, "input_data", OL_MAX_INPUT_BYTES, &input, &input_n);
-
-    bool force_rebuild = false, compile_only = false;
-    const sdk_json *params = ol__opt_obj(m, args, "params");
-    if (params) {
-        static const char *const pk[] = {"force_rebuild", "compile_only", NULL};
-        ol__only_keys("request_execution: params", params, pk);
-        ol__opt_bool("request_execution: params", params, "force_rebuild", &force_rebuild);
-        ol__opt_bool("request_execution: params", params, "compile_only", &compile_only);
-    }
-    if (force_rebuild && wasm_url)
-        sdk_panic("request_execution: params.force_rebuild is not allowed for a WasmUrl source (nothing is built)");
-    if (compile_only && input_n)
-        sdk_panic("request_execution: params.compile_only requires an empty input_data");
-    if (compile_only && wasm_url)
-        sdk_panic("request_execution: params.compile_only is not allowed for a WasmUrl source (nothing is built)");
-    r.compile_only = compile_only;
-    u128 estimate = estimate_cost(&st, lim.instr, lim.secs, compile_only);
+    u128 estimate = estimate_cost(&st, a.lim.instr, a.lim.secs, a.compile_only);
 
     /* the yield: its callback gets only the id; everything else is read from state */
     char cb_args[48];
@@ -403,51 +482,7 @@ SDK_METHOD(ol_request_execution, "request_execution") {
     uint64_t yield = sdk_yield_create("on_execution_response", cb_args, cb_n, OL_CALLBACK_GAS, 1, r.data_id);
     char data_hex[65];
     sdk_hex_encode(r.data_id, 32, data_hex);
-
-    /* the request's view object, stored as written so views cost no re-encoding */
-    sdk_jw v;
-    sdk_jw_init(&v, 512 * 1024, "request record");
-    sdk_jw_obj_open(&v);
-    sdk_jw_key(&v, "request_id");
-    sdk_jw_u64(&v, r.id);
-    sdk_jw_key(&v, "data_id");
-    sdk_jw_str(&v, data_hex);
-    sdk_jw_key(&v, "sender_id");
-    sdk_jw_strn(&v, r.sender.p, r.sender.n);
-    sdk_jw_key(&v, "payer_account_id");
-    sdk_jw_strn(&v, r.payer.p, r.payer.n);
-    sdk_jw_key(&v, "source");
-    sdk_jw_json(&v, src.buf, src.len);
-    sdk_jw_key(&v, "resource_limits");
-    sdk_jw_obj_open(&v);
-    sdk_jw_key(&v, "max_instructions");
-    sdk_jw_u64(&v, lim.instr);
-    sdk_jw_key(&v, "max_memory_mb");
-    sdk_jw_u64(&v, lim.mem);
-    sdk_jw_key(&v, "max_execution_seconds");
-    sdk_jw_u64(&v, lim.secs);
-    sdk_jw_obj_close(&v);
-    sdk_jw_key(&v, "input_data");
-    sdk_jw_strn(&v, input, input_n);
-    write_secrets_ref(args, &v);
-    sdk_jw_key(&v, "response_format");
-    sdk_jw_str(&v, FMT_NAMES[r.format]);
-    sdk_jw_key(&v, "params");
-    sdk_jw_obj_open(&v);
-    sdk_jw_key(&v, "force_rebuild");
-    sdk_jw_bool(&v, force_rebuild);
-    sdk_jw_key(&v, "compile_only");
-    sdk_jw_bool(&v, compile_only);
-    sdk_jw_obj_close(&v);
-    sdk_jw_key(&v, "payment");
-    sdk_jw_u128(&v, r.payment);
-    sdk_jw_key(&v, "block_height");
-    sdk_jw_u64(&v, r.block_height);
-    sdk_jw_key(&v, "timestamp");
-    sdk_jw_u64(&v, r.timestamp);
-    sdk_jw_obj_close(&v);
-    r.view.p = sdk_jw_finish(&v);
-    r.view.n = v.len;
+    r.view = write_view(&r, &a, args, data_hex);
 
     req_save(&r);
     pending_add(r.id);
@@ -463,26 +498,7 @@ SDK_METHOD(ol_request_execution, "request_execution") {
                    "%Q + storage of %U bytes %Q)",
                    &r.payment, &required, &estimate, bytes, &r.storage_deposit);
     req_save(&r); /* same size: the deposit field is fixed-width */
-
-    sdk_jw ev;
-    sdk_jw_init(&ev, SDK_LOG_MAX_BYTES, "execution_requested event");
-    sdk_jw_arr_open(&ev);
-    sdk_jw_obj_open(&ev);
-    sdk_jw_key(&ev, "request_id");
-    sdk_jw_u64(&ev, r.id);
-    sdk_jw_key(&ev, "data_id");
-    sdk_jw_str(&ev, data_hex);
-    sdk_jw_key(&ev, "sender_id");
-    sdk_jw_strn(&ev, r.sender.p, r.sender.n);
-    sdk_jw_key(&ev, "source");
-    sdk_jw_json(&ev, src.buf, src.len);
-    sdk_jw_key(&ev, "payment");
-    sdk_jw_u128(&ev, r.payment);
-    sdk_jw_key(&ev, "block_height");
-    sdk_jw_u64(&ev, r.block_height);
-    sdk_jw_obj_close(&ev);
-    sdk_jw_arr_close(&ev);
-    sdk_emit_event("near-outlayer", "1.0.0", "execution_requested", sdk_jw_finish(&ev), ev.len);
+    emit_requested(&r, &a, data_hex);
     sdk_promise_return(yield);
 }
 
@@ -561,6 +577,98 @@ static void write_hash(const sdk_json *report, const char *key, sdk_jw *w) {
     sdk_jw_strn(w, s, n);
 }
 
+/* What resolve_execution charges against: the usage a response reports. */
+typedef struct usage {
+    bool success;
+    uint64_t instr, time_ms, compile_ms;
+} usage;
+
+/* Validates response and report and writes the normalised resolution into w: {success, output, error,
+ * resources_used, compilation_note, wasm_hash, input_hash, output_hash, worker_public_key}. */
+static void write_resolution(const char *m, const sdk_json *args, const req *r, sdk_jw *w, usage *u) {
+    const sdk_json *resp = ol__opt_obj(m, args, "response");
+    if (!resp) sdk_panic("resolve_execution: missing argument response");
+    static const char *const rkeys[] = {"success", "output", "error", "resources_used", "compilation_note", NULL};
+    const char *rm = "resolve_execution: response";
+    ol__only_keys(rm, resp, rkeys);
+    bool success;
+    if (!ol__opt_bool(rm, resp, "success", &success)) sdk_panic("resolve_execution: missing argument response.success");
+    const sdk_json *ru = ol__opt_obj(rm, resp, "resources_used");
+    if (!ru) sdk_panic("resolve_execution: missing argument response.resources_used");
+    static const char *const ukeys[] = {"instructions", "time_ms", "compile_time_ms", NULL};
+    const char *um = "resolve_execution: response.resources_used";
+    ol__only_keys(um, ru, ukeys);
+    uint64_t instr, time_ms, compile_ms = 0;
+    if (!ol__opt_u64(um, ru, "instructions", &instr))
+        sdk_panic("resolve_execution: missing argument response.resources_used.instructions");
+    if (!ol__opt_u64(um, ru, "time_ms", &time_ms))
+        sdk_panic("resolve_execution: missing argument response.resources_used.time_ms");
+    bool has_compile = ol__opt_u64(um, ru, "compile_time_ms", &compile_ms);
+    if (instr > r->max_instructions)
+        sdk_panicf("resolve_execution: response.resources_used.instructions %U exceeds request %U's max_instructions "
+                   "%U",
+                   instr, r->id, r->max_instructions);
+    const char *err = NULL, *note = NULL;
+    size_t err_n = 0, note_n = 0;
+    ol__opt_str(rm, resp, "error", OL_MAX_ERROR_BYTES, &err, &err_n);
+    ol__opt_str(rm, resp, "compilation_note", OL_MAX_COMPILATION_NOTE_BYTES, &note, &note_n);
+    const sdk_json *out = sdk_json_get(resp, "output");
+    const sdk_json *report = ol__opt_obj(m, args, "report");
+    if (report) {
+        static const char *const hk[] = {"wasm_hash", "input_hash", "output_hash", NULL};
+        ol__only_keys("resolve_execution: report", report, hk);
+    }
+
+    /* the normalised resolution */
+    sdk_jw_init(w, SDK_JSON_MAX_INPUT, "resolve_execution: resolution");
+    sdk_jw_obj_open(w);
+    sdk_jw_key(w, "success");
+    sdk_jw_bool(w, success);
+    sdk_jw_key(w, "output");
+    if (sdk_json_is_null(out)) sdk_jw_null(w);
+    else write_output(out, r, w);
+    sdk_jw_key(w, "error");
+    if (err) sdk_jw_strn(w, err, err_n);
+    else sdk_jw_null(w);
+    sdk_jw_key(w, "resources_used");
+    sdk_jw_obj_open(w);
+    sdk_jw_key(w, "instructions");
+    sdk_jw_u64(w, instr);
+    sdk_jw_key(w, "time_ms");
+    sdk_jw_u64(w, time_ms);
+    sdk_jw_key(w, "compile_time_ms");
+    if (has_compile) sdk_jw_u64(w, compile_ms);
+    else sdk_jw_null(w);
+    sdk_jw_obj_close(w);
+    sdk_jw_key(w, "compilation_note");
+    if (note) sdk_jw_strn(w, note, note_n);
+    else sdk_jw_null(w);
+    write_hash(report, "wasm_hash", w);
+    write_hash(report, "input_hash", w);
+    write_hash(report, "output_hash", w);
+    sdk_bytes pk = sdk_signer_account_pk();
+    sdk_jw_key(w, "worker_public_key");
+    if (pk.n == 33 && pk.p[0] == 0) {
+        char *b58 = sdk_base58_encode((const uint8_t *)pk.p + 1, 32);
+        char key[80];
+        sdk_fmt(key, sizeof key, "ed25519:%s", b58);
+        sdk_jw_str(w, key);
+    } else if (pk.n == 65 && pk.p[0] == 1) {
+        char *b58 = sdk_base58_encode((const uint8_t *)pk.p + 1, 64);
+        char key[120];
+        sdk_fmt(key, sizeof key, "secp256k1:%s", b58);
+        sdk_jw_str(w, key);
+    } else {
+        sdk_jw_null(w);
+    }
+    sdk_jw_obj_close(w);
+    sdk_jw_finish(w);
+    u->success = success;
+    u->instr = instr;
+    u->time_ms = time_ms;
+    u->compile_ms = compile_ms;
+}
+
 SDK_METHOD(ol_resolve_execution, "resolve_execution") {
     static const char *const keys[] = {"request_id", "response", "report", NULL};
     const char *m = "resolve_execution";
@@ -580,84 +688,9 @@ SDK_METHOD(ol_resolve_execution, "resolve_execution") {
         sdk_panicf("resolve_execution: request %U not found (already settled, cancelled, or never created)", id);
     if (r.resolved) sdk_panicf("resolve_execution: request %U was already resolved; the first resolution wins", id);
 
-    const sdk_json *resp = ol__opt_obj(m, args, "response");
-    if (!resp) sdk_panic("resolve_execution: missing argument response");
-    static const char *const rkeys[] = {"success", "output", "error", "resources_used", "compilation_note", NULL};
-    const char *rm = "resolve_execution: response";
-    ol__only_keys(rm, resp, rkeys);
-    bool success;
-    if (!ol__opt_bool(rm, resp, "success", &success)) sdk_panic("resolve_execution: missing argument response.success");
-    const sdk_json *ru = ol__opt_obj(rm, resp, "resources_used");
-    if (!ru) sdk_panic("resolve_execution: missing argument response.resources_used");
-    static const char *const ukeys[] = {"instructions", "time_ms", "compile_time_ms", NULL};
-    const char *um = "resolve_execution: response.resources_used";
-    ol__only_keys(um, ru, ukeys);
-    uint64_t instr, time_ms, compile_ms = 0;
-    if (!ol__opt_u64(um, ru, "instructions", &instr))
-        sdk_panic("resolve_execution: missing argument response.resources_used.instructions");
-    if (!ol__opt_u64(um, ru, "time_ms", &time_ms))
-        sdk_panic("resolve_execution: missing argument response.resources_used.time_ms");
-    bool has_compile = ol__opt_u64(um, ru, "compile_time_ms", &compile_ms);
-    if (instr > r.max_instructions)
-        sdk_panicf("resolve_execution: response.resources_used.instructions %U exceeds request %U's max_instructions "
-                   "%U",
-                   instr, id, r.max_instructions);
-    const char *err = NULL, *note = NULL;
-    size_t err_n = 0, note_n = 0;
-    ol__opt_str(rm, resp, "error", OL_MAX_ERROR_BYTES, &err, &err_n);
-    ol__opt_str(rm, resp, "compilation_note", OL_MAX_COMPILATION_NOTE_BYTES, &note, &note_n);
-    const sdk_json *out = sdk_json_get(resp, "output");
-    const sdk_json *report = ol__opt_obj(m, args, "report");
-    if (report) {
-        static const char *const hk[] = {"wasm_hash", "input_hash", "output_hash", NULL};
-        ol__only_keys("resolve_execution: report", report, hk);
-    }
-
-    /* the normalised resolution */
     sdk_jw w;
-    sdk_jw_init(&w, SDK_JSON_MAX_INPUT, "resolution");
-    sdk_jw_obj_open(&w);
-    sdk_jw_key(&w, "success");
-    sdk_jw_bool(&w, success);
-    sdk_jw_key(&w, "output");
-    if (sdk_json_is_null(out)) sdk_jw_null(&w);
-    else write_output(out, &r, &w);
-    sdk_jw_key(&w, "error");
-    if (err) sdk_jw_strn(&w, err, err_n);
-    else sdk_jw_null(&w);
-    sdk_jw_key(&w, "resources_used");
-    sdk_jw_obj_open(&w);
-    sdk_jw_key(&w, "instructions");
-    sdk_jw_u64(&w, instr);
-    sdk_jw_key(&w, "time_ms");
-    sdk_jw_u64(&w, time_ms);
-    sdk_jw_key(&w, "compile_time_ms");
-    if (has_compile) sdk_jw_u64(&w, compile_ms);
-    else sdk_jw_null(&w);
-    sdk_jw_obj_close(&w);
-    sdk_jw_key(&w, "compilation_note");
-    if (note) sdk_jw_strn(&w, note, note_n);
-    else sdk_jw_null(&w);
-    write_hash(report, "wasm_hash", &w);
-    write_hash(report, "input_hash", &w);
-    write_hash(report, "output_hash", &w);
-    sdk_bytes pk = sdk_signer_account_pk();
-    sdk_jw_key(&w, "worker_public_key");
-    if (pk.n == 33 && pk.p[0] == 0) {
-        char *b58 = sdk_base58_encode((const uint8_t *)pk.p + 1, 32);
-        char key[80];
-        sdk_fmt(key, sizeof key, "ed25519:%s", b58);
-        sdk_jw_str(&w, key);
-    } else if (pk.n == 65 && pk.p[0] == 1) {
-        char *b58 = sdk_base58_encode((const uint8_t *)pk.p + 1, 64);
-        char key[120];
-        sdk_fmt(key, sizeof key, "secp256k1:%s", b58);
-        sdk_jw_str(&w, key);
-    } else {
-        sdk_jw_null(&w);
-    }
-    sdk_jw_obj_close(&w);
-    sdk_jw_finish(&w);
+    usage u;
+    write_resolution(m, args, &r, &w, &u);
 
     const char *payload = w.buf;
     size_t payload_n = w.len;
@@ -669,7 +702,7 @@ SDK_METHOD(ol_resolve_execution, "resolve_execution") {
         sdk_map_set(&RESULTS, k.p, k.n, w.buf, w.len);
         uint64_t bytes = sdk_storage_usage() - before;
         u128 need = ol__storage_cost(bytes);
-        u128 fee = success ? usage_cost(&r, instr, time_ms, compile_ms) : r.base_fee;
+        u128 fee = u.success ? usage_cost(&r, u.instr, u.time_ms, u.compile_ms) : r.base_fee;
         u128 budget = fee_budget(&r);
         fee = u128_min(fee, budget);
         u128 left;
@@ -689,7 +722,7 @@ SDK_METHOD(ol_resolve_execution, "resolve_execution") {
                    "passed)",
                    id, OL_YIELD_WINDOW_BLOCKS);
     char msg[96];
-    sdk_fmt(msg, sizeof msg, "resolved request %U (success: %s)", id, success ? "true" : "false");
+    sdk_fmt(msg, sizeof msg, "resolved request %U (success: %s)", id, u.success ? "true" : "false");
     sdk_log(msg);
 }
 
