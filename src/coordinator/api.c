@@ -572,6 +572,14 @@ static void h_module_put(call *c) {
     const char *hash = c->req->params[0];
     bool existed = false;
     ol_err e;
+    if (!co_is_sha256_hex(hash)) {
+        ol_http_error(c->resp, 400, "invalid_hash", "module hash must be 64 lowercase hex digits");
+        return;
+    }
+    if (c->req->body_len == 0) {
+        ol_http_error(c->resp, 400, "empty_module", "the request body (the module bytes) is empty");
+        return;
+    }
     if (co_cache_put(c->s->cache, hash, c->req->body, c->req->body_len, &existed, &e)) {
         if (e.code == CO_ERR_INVALID) ol_http_error(c->resp, 400, "hash_mismatch", "%s", e.msg);
         else store_error(c, &e);

@@ -12,7 +12,8 @@
  * A lease is named by (worker, attempt): attempt is the attempts counter after the claim, so a worker
  * whose lease expired and was given to someone else can no longer heartbeat, complete or fail it.
  * A completion from the holder of the latest attempt is accepted even after its lease expired as long
- * as nobody claimed the task again; repeating a completion is answered as already done. */
+ * as nobody claimed the task again (also when the expiry used up the attempts and failed the task:
+ * the work was done after all); repeating a completion is answered as already done. */
 #include "coordinator/coordinator_int.h"
 
 #include <jansson.h>
@@ -227,11 +228,15 @@ out:
     return rc;
 }
 
+/* The error of a task whose last lease expired with no attempts left. Its last holder may still
+ * complete it (nobody else can hold it any more). */
+#define LEASE_EXHAUSTED "lease expired and no attempts left"
+
 int co_task_reap(co_db *db, int64_t now, long long *out_n, ol_err *err) {
     const char *p[] = {I64S(now)};
     return run(db,
                "UPDATE tasks SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,"
-               " error = CASE WHEN attempts >= max_attempts THEN 'lease expired and no attempts left' ELSE error END,"
+               " error = CASE WHEN attempts >= max_attempts THEN '" LEASE_EXHAUSTED "' ELSE error END,"
                " done_ms = CASE WHEN attempts >= max_attempts THEN CAST($1 AS BIGINT) ELSE NULL END,"
                " lease_until = NULL, updated_ms = $1 WHERE state = 'leased' AND lease_until < $1",
                1, p, NULL, out_n, err);
@@ -305,7 +310,8 @@ int co_task_complete(co_db *db, int64_t id, const char *worker, long long attemp
     const char *p[] = {result, I64S(now), I64S(id), worker, I64S(attempt)};
     if ((rc = co_exec(c,
                       "UPDATE tasks SET state = 'done', result = $1, done_ms = $2, updated_ms = $2, lease_until = NULL,"
-                      " error = NULL WHERE id = $3 AND state IN ('leased', 'queued') AND worker = $4 AND attempts = $5"
+                      " error = NULL WHERE id = $3 AND worker = $4 AND attempts = $5 AND (state IN ('leased', 'queued')"
+                      " OR (state = 'failed' AND error = '" LEASE_EXHAUSTED "'))"
                       " RETURNING kind, request_id, data_id",
                       5, p, &r, NULL, err)))
         goto fail;

@@ -281,6 +281,8 @@ static void test_modules(const char *data_dir) {
     ASSERT_CONTAINS(r.body, "hash_mismatch");
     h_resp_free(&r);
     snprintf(path, sizeof path, "/modules/%s", hash);
+    expect("PUT", path, tok, "", 400, "empty_module");
+    expect("PUT", "/modules/ABC", tok, "x", 400, "invalid_hash");
     r = h_req(port, "PUT", path, tok, mod, sizeof mod);
     ASSERT_EQ(r.status, 201);
     h_resp_free(&r);
