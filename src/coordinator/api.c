@@ -637,7 +637,7 @@ static void h_lock_acquire(call *c) {
     const char *key, *worker;
     long long ttl = 60000;
     ol_err e;
-    if (bad_field(c, ol_json_str(o, "key", true, 256, &key, &e), &e) || !get_worker_id(c, o, &worker) ||
+    if (bad_field(c, ol_json_str(o, "key", true, CO_LOCK_KEY_MAX, &key, &e), &e) || !get_worker_id(c, o, &worker) ||
         bad_field(c, ol_json_int(o, "ttl_ms", false, 1, CO_LOCK_TTL_MAX_MS, &ttl, &e), &e))
         goto out;
     if (!printable(key) || !*key) {
@@ -658,7 +658,7 @@ static void h_lock_release(call *c) {
     const char *key, *worker;
     ol_err e;
     bool released = false;
-    if (!bad_field(c, ol_json_str(o, "key", true, 256, &key, &e), &e) && get_worker_id(c, o, &worker)) {
+    if (!bad_field(c, ol_json_str(o, "key", true, CO_LOCK_KEY_MAX, &key, &e), &e) && get_worker_id(c, o, &worker)) {
         if (co_lock_release(c->s->db, key, worker, &released, &e)) store_error(c, &e);
         else ol_http_json(c->resp, 200, json_pack("{s:b}", "released", released));
     }

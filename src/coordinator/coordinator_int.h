@@ -23,6 +23,7 @@ struct json_t;
 #define CO_PAGE_MAX 100            /* rows per page in the read API */
 #define CO_LOCK_TTL_MAX_MS 600000  /* a build lock lasts at most 10 min; builds are capped at 60 s */
 #define CO_REPO_MAX 512            /* repository URL */
+#define CO_LOCK_KEY_MAX 1024       /* build lock keys name repository, commit and target (worker: "build:repo:commit:target") */
 #define CO_COMMIT_MAX 128          /* commit id (40 or 64 hex) */
 #define CO_TARGET_MAX 64           /* build target, builder version */
 #define CO_RATE_TABLE_MAX 4096     /* distinct clients tracked by the in-process rate limiter */

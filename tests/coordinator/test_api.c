@@ -335,6 +335,16 @@ static void test_modules(const char *data_dir) {
     r = h_post(port, "/locks/acquire", tok, "{\"key\":\"build:o/r@0123\",\"worker_id\":\"w2\"}");
     ASSERT_CONTAINS(r.body, "\"acquired\":true");
     h_resp_free(&r);
+    /* keys carry a whole repository URL (up to 512) plus commit and target */
+    char lk[1200];
+    int n = snprintf(lk, sizeof lk, "{\"key\":\"build:https://example.com/");
+    memset(lk + n, 'r', 700);
+    n += 700;
+    snprintf(lk + n, sizeof lk - (size_t)n, ":0123abcd:wasm32-wasip1\",\"worker_id\":\"w1\",\"ttl_ms\":90000}");
+    r = h_post(port, "/locks/acquire", tok, lk);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_CONTAINS(r.body, "\"acquired\":true");
+    h_resp_free(&r);
 }
 
 static void test_metrics_and_rate_limit(void) {
