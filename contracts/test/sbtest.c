@@ -133,13 +133,14 @@ EXPORT("on_result") void on_result(void) {
     }
 }
 
-/* yield: creates a yield calling on_yield with the input as arguments; stores and returns the data id */
+/* yield: creates a yield calling on_yield with the input as arguments, stores the data id under "yid" and
+ * returns the yield promise (the transaction ends with the callback's value) */
 EXPORT("yield") void yield(void) {
     uint64_t n = read_input();
-    promise_yield_create(8, ptr("on_yield"), n, ptr(buf), 20000000000000ull, 0, 3);
+    uint64_t p = promise_yield_create(8, ptr("on_yield"), n, ptr(buf), 20000000000000ull, 0, 3);
     read_register(3, ptr(out));
     storage_write(3, ptr("yid"), 32, ptr(out), 4);
-    value_return(32, ptr(out));
+    promise_return(p);
 }
 EXPORT("yid") void yid(void) {
     if (storage_read(3, ptr("yid"), 0)) {

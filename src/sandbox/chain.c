@@ -1,7 +1,7 @@
 /* sandbox chain: genesis, transaction validation and conversion, receipt execution and block
  * production (../shared/reference/near-protocol.md §2). Each block is one SQLite transaction; each
  * receipt runs inside a SAVEPOINT so a failing receipt leaves no trace but its outcome and refunds. */
-#include "sandbox/sandbox_int.h"
+#include "sandbox/runtime.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -32,7 +32,7 @@ static const fee F_DELEGATE = {200000000000ull, 200000000000ull, 200000000000ull
 static uint64_t fee_send(const fee *f, bool sir) { return sir ? f->sir : f->not_sir; }
 
 /* Send (sir) or execution (exec) fee of one action; saturates instead of overflowing. */
-static uint64_t action_fee(const near_action *a, bool sir, bool exec) {
+uint64_t sb_action_fee(const near_action *a, bool sir, bool exec) {
     uint64_t n = 0;
     const fee *base = &F_DELEGATE, *per = NULL;
     switch (a->kind) {
@@ -61,6 +61,8 @@ static uint64_t action_fee(const near_action *a, bool sir, bool exec) {
     if (per && (!ol_mul_u64(exec ? per->exec : fee_send(per, sir), n, &p) || !ol_add_u64(g, p, &g))) return UINT64_MAX;
     return g;
 }
+
+uint64_t sb_arc_fee(bool sir, bool exec) { return exec ? F_ARC.exec : fee_send(&F_ARC, sir); }
 
 static near_u128 action_deposit(const near_action *a) {
     if (a->kind == NEAR_ACTION_TRANSFER) return a->u.transfer.deposit;
@@ -99,7 +101,8 @@ static char *json_text(json_t *j) {
 static bool u128_add(near_u128 a, near_u128 b, near_u128 *out) { return !__builtin_add_overflow(a, b, out); }
 
 /* ---- receipts ---------------------------------------------------------------------------------------- */
-/* Body layout (sandbox-private borsh): signer String, signer PublicKey, gas_price u128, actions Vec<Action>. */
+/* Body layout (sandbox-private borsh): signer String, signer PublicKey, gas_price u128, actions Vec<Action>,
+ * input_data_ids Vec<[u8;32]>, output_data_receivers Vec<([u8;32], String)>, is_promise_yield u8. */
 typedef struct receipt {
     uint8_t id[32];
     uint8_t tx_hash[32];
@@ -109,6 +112,11 @@ typedef struct receipt {
     near_action *actions;
     size_t n_actions;
     bool is_refund;
+    uint8_t (*inputs)[32];
+    size_t n_inputs;
+    sb_data_receiver *outputs;
+    size_t n_outputs;
+    bool is_yield;
 } receipt;
 
 static int receipt_body(const receipt *r, near_buf *b, ol_err *err) {
@@ -119,9 +127,20 @@ static int receipt_body(const receipt *r, near_buf *b, ol_err *err) {
     near_buf_u32(b, (uint32_t)r->n_actions);
     for (size_t i = 0; i < r->n_actions; i++)
         if (near_action_encode(b, &r->actions[i], err)) return -1;
+    near_buf_u32(b, (uint32_t)r->n_inputs);
+    for (size_t i = 0; i < r->n_inputs; i++) near_buf_put(b, r->inputs[i], 32);
+    near_buf_u32(b, (uint32_t)r->n_outputs);
+    for (size_t i = 0; i < r->n_outputs; i++) {
+        near_buf_put(b, r->outputs[i].data_id, 32);
+        near_buf_str(b, r->outputs[i].receiver);
+    }
+    near_buf_u8(b, r->is_yield);
     if (b->failed) return ol_err_set(err, -1, "receipt body over %zu bytes", b->max), -1;
     return 0;
 }
+
+static int data_present(sb_chain *c, const uint8_t id[32]);
+static int step_done(sb_chain *c, sqlite3_stmt *st, ol_err *err);
 
 static int receipt_insert(sb_chain *c, const receipt *r, uint64_t ready_height, ol_err *err) {
     near_buf b;
@@ -131,10 +150,30 @@ static int receipt_insert(sb_chain *c, const receipt *r, uint64_t ready_height, 
         return -1;
     }
     sqlite3_stmt *st;
-    int ret = -1;
+    int ret = -1, waiting = 0;
+    for (size_t i = 0; i < r->n_inputs; i++) {
+        int have = data_present(c, r->inputs[i]);
+        if (have < 0) {
+            near_buf_free(&b);
+            return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
+        }
+        if (have) continue;
+        waiting++;
+        if (sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO rwait(data_id, receipt_id) VALUES(?,?)", -1, &st, NULL) !=
+            SQLITE_OK) {
+            near_buf_free(&b);
+            return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
+        }
+        sqlite3_bind_blob(st, 1, r->inputs[i], 32, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 2, r->id, 32, SQLITE_STATIC);
+        if (step_done(c, st, err)) {
+            near_buf_free(&b);
+            return -1;
+        }
+    }
     if (sqlite3_prepare_v2(c->db,
                            "INSERT INTO receipts(id, seq, tx_hash, predecessor, receiver, body, pending, ready_height,"
-                           " is_refund) VALUES(?,?,?,?,?,?,1,?,?)",
+                           " is_refund, waiting) VALUES(?,?,?,?,?,?,1,?,?,?)",
                            -1, &st, NULL) != SQLITE_OK) {
         near_buf_free(&b);
         return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
@@ -147,6 +186,7 @@ static int receipt_insert(sb_chain *c, const receipt *r, uint64_t ready_height, 
     sqlite3_bind_blob(st, 6, b.data, (int)b.len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, (sqlite3_int64)ready_height);
     sqlite3_bind_int(st, 8, r->is_refund);
+    sqlite3_bind_int(st, 9, waiting);
     if (sqlite3_step(st) == SQLITE_DONE) ret = 0;
     else ol_err_set(err, -1, "sqlite: receipt insert: %s", sqlite3_errmsg(c->db));
     sqlite3_finalize(st);
@@ -167,7 +207,68 @@ static int receipt_decode(const uint8_t *p, size_t n, near_arena *arena, receipt
     r->n_actions = na;
     for (uint32_t i = 0; i < na; i++)
         if (near_read_action(&rd, &r->actions[i])) return -1;
+    uint32_t ni, no;
+    uint8_t y;
+    if (near_read_u32(&rd, &ni, "input_data_ids")) return -1;
+    if (ni > SB_MAX_INPUT_DEPS) return ol_err_set(err, -1, "receipt: %u inputs", ni), -1;
+    r->inputs = near_arena_alloc(arena, (ni ? ni : 1) * 32);
+    if (!r->inputs) return ol_err_set(err, -1, "receipt: out of memory"), -1;
+    r->n_inputs = ni;
+    for (uint32_t i = 0; i < ni; i++)
+        if (near_read_fixed(&rd, r->inputs[i], 32, "data_id")) return -1;
+    if (near_read_u32(&rd, &no, "output_data_receivers")) return -1;
+    if (no > 100000) return ol_err_set(err, -1, "receipt: %u outputs", no), -1;
+    r->outputs = near_arena_alloc(arena, (no ? no : 1) * sizeof *r->outputs);
+    if (!r->outputs) return ol_err_set(err, -1, "receipt: out of memory"), -1;
+    r->n_outputs = no;
+    for (uint32_t i = 0; i < no; i++) {
+        const char *id;
+        if (near_read_fixed(&rd, r->outputs[i].data_id, 32, "data_id") ||
+            near_read_string(&rd, NEAR_ACCOUNT_ID_MAX, &id, "receiver_id"))
+            return -1;
+        ol_strlcpy(r->outputs[i].receiver, id, sizeof r->outputs[i].receiver);
+    }
+    if (near_read_u8(&rd, &y, "is_promise_yield")) return -1;
+    r->is_yield = y != 0;
     return 0;
+}
+
+/* ---- data (results of receipts for their callbacks) ------------------------------------------------ */
+static int step_done(sb_chain *c, sqlite3_stmt *st, ol_err *err) {
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) return 0;
+    return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
+}
+
+/* Delivers data for data_id (first delivery wins); the waiting receipt runs from the next block. */
+static int deliver_data(sb_chain *c, const uint8_t data_id[32], bool ok, const uint8_t *data, size_t n, uint64_t height,
+                        ol_err *err) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, "INSERT OR IGNORE INTO rdata(data_id, ok, data) VALUES(?,?,?)", -1, &st, NULL) != SQLITE_OK)
+        return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
+    sqlite3_bind_blob(st, 1, data_id, 32, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, ok);
+    if (ok) sqlite3_bind_blob(st, 3, n ? (const void *)data : "", (int)n, SQLITE_STATIC);
+    if (step_done(c, st, err)) return -1;
+    if (sqlite3_changes(c->db) == 0) return 0;
+    if (sqlite3_prepare_v2(c->db,
+                           "UPDATE receipts SET waiting=waiting-1, ready_height=max(ready_height, ?) WHERE id="
+                           "(SELECT receipt_id FROM rwait WHERE data_id=?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)height + 1);
+    sqlite3_bind_blob(st, 2, data_id, 32, SQLITE_STATIC);
+    return step_done(c, st, err);
+}
+
+static int data_present(sb_chain *c, const uint8_t id[32]) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM rdata WHERE data_id=?", -1, &st, NULL) != SQLITE_OK) return -1;
+    sqlite3_bind_blob(st, 1, id, 32, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* A refund: predecessor "system", one Transfer, free (§2.3). */
@@ -325,7 +426,7 @@ static int tx_validate(sb_chain *c, const near_signed_transaction *stx, size_t r
     near_u128 dep = 0;
     for (size_t i = 0; i < tx->n_actions && ok; i++) {
         const near_action *a = &tx->actions[i];
-        ok = ol_add_u64(burnt, action_fee(a, sir, false), &burnt) && ol_add_u64(rest, action_fee(a, sir, true), &rest) &&
+        ok = ol_add_u64(burnt, sb_action_fee(a, sir, false), &burnt) && ol_add_u64(rest, sb_action_fee(a, sir, true), &rest) &&
              (a->kind != NEAR_ACTION_FUNCTION_CALL || ol_add_u64(rest, a->u.call.gas, &rest)) &&
              u128_add(dep, action_deposit(a), &dep);
     }
@@ -558,10 +659,172 @@ typedef struct exec_ctx {
     bool exists, created, deleted;
     json_t *receipt_ids; /* ids of receipts this one created */
     uint64_t new_index;
+    json_t *logs;
+    sb_call *calls[NEAR_MAX_ACTIONS]; /* one per FunctionCall action that ran (owned) */
+    size_t n_calls;
+    uint64_t fc_burnt, fc_promise_used;
+    /* promise results of the receipt's inputs (callbacks) */
+    int *res_ok;
+    uint8_t **res_data;
+    size_t *res_len;
 } exec_ctx;
 
 static json_t *act_err(size_t index, json_t *kind) {
     return json_pack("{s:{s:I,s:o}}", "ActionError", "index", (json_int_t)index, "kind", kind);
+}
+
+static int run_call(exec_ctx *x, size_t i, json_t **kind, ol_err *err) {
+    receipt *r = x->r;
+    const near_action *a = &r->actions[i];
+    static const uint8_t zero[32];
+    if (memcmp(x->acc.code_hash, zero, 32) == 0) {
+        *kind = json_pack("{s:{s:{s:{s:s}}}}", "FunctionCallError", "CompilationError", "CodeDoesNotExist",
+                          "account_id", r->receiver);
+        return 1;
+    }
+    sb_call *call = calloc(1, sizeof *call);
+    if (!call) return ol_err_set(err, -1, "out of memory"), -1;
+    x->calls[x->n_calls++] = call;
+    call->account = r->receiver;
+    call->signer = r->signer;
+    call->predecessor = r->predecessor;
+    call->signer_pk = r->signer_pk;
+    call->input = a->u.call.args;
+    call->input_len = a->u.call.args_len;
+    call->deposit = a->u.call.deposit;
+    call->prepaid_gas = a->u.call.gas;
+    call->height = x->blk->height;
+    call->timestamp = x->blk->ts;
+    call->acc = &x->acc;
+    call->yield_blocks = x->c->yield_blocks;
+    call->returned_promise = -1;
+    call->n_results = r->n_inputs;
+    call->result_ok = x->res_ok;
+    call->result_data = (const uint8_t *const *)x->res_data;
+    call->result_len = x->res_len;
+    call->logs = json_array();
+    derive_id(r->id, x->blk->height, UINT64_MAX - i, call->action_hash);
+    uint8_t seed_in[64];
+    memcpy(seed_in, call->action_hash, 32);
+    memcpy(seed_in + 32, x->blk->hash, 32);
+    crypto_hash_sha256(call->random_seed, seed_in, sizeof seed_in);
+    if (sb_run(x->c, x->acc.code_hash, a->u.call.method_name, call, err)) return -1;
+    json_array_extend(x->logs, call->logs);
+    x->fc_burnt += call->gas_burnt;
+    if (call->error) {
+        *kind = json_pack("{s:O}", "FunctionCallError", call->error);
+        return 1;
+    }
+    sb_promises_distribute_gas(call);
+    for (size_t k = 0; k < call->n_receipts; k++)
+        for (size_t j = 0; j < call->receipts[k].n_actions; j++)
+            if (call->receipts[k].actions[j].kind == NEAR_ACTION_FUNCTION_CALL && call->receipts[k].actions[j].u.call.gas == 0) {
+                *kind = json_pack("{s:{s:s}}", "NewReceiptValidationError", "ActionsValidation", "FunctionCallZeroAttachedGas");
+                return 1;
+            }
+    x->fc_promise_used += call->promise_used;
+    return 0;
+}
+
+/* Emits the receipts, yields and resumes of the calls of a successful receipt; *returned = id of the receipt
+ * the last action returned (promise_return), if any. */
+static int emit_children(exec_ctx *x, uint8_t returned[32], bool *has_returned, ol_err *err) {
+    receipt *r = x->r;
+    sb_chain *c = x->c;
+    *has_returned = false;
+    for (size_t ci = 0; ci < x->n_calls; ci++) {
+        sb_call *call = x->calls[ci];
+        for (size_t k = 0; k < call->n_receipts; k++)
+            derive_id(r->id, x->blk->height, x->new_index++, call->receipts[k].id);
+        bool last = ci + 1 == x->n_calls && r->actions[r->n_actions - 1].kind == NEAR_ACTION_FUNCTION_CALL;
+        if (last && call->returned_promise >= 0) {
+            sb_new_receipt *t = &call->receipts[call->returned_promise];
+            /* our output data receivers now wait for the returned receipt (§2.2) */
+            if (r->n_outputs) {
+                sb_data_receiver *o = realloc(t->outputs, (t->n_outputs + r->n_outputs) * sizeof *o);
+                if (!o) return ol_err_set(err, -1, "out of memory"), -1;
+                memcpy(o + t->n_outputs, r->outputs, r->n_outputs * sizeof *o);
+                t->outputs = o;
+                t->n_outputs += r->n_outputs;
+            }
+            memcpy(returned, t->id, 32);
+            *has_returned = true;
+        }
+        for (size_t k = 0; k < call->n_receipts; k++) {
+            sb_new_receipt *n = &call->receipts[k];
+            receipt cr = {.predecessor = r->receiver, .receiver = n->receiver, .signer = r->signer,
+                          .signer_pk = r->signer_pk, .gas_price = r->gas_price, .actions = n->actions,
+                          .n_actions = n->n_actions, .inputs = n->inputs, .n_inputs = n->n_inputs,
+                          .outputs = n->outputs, .n_outputs = n->n_outputs, .is_yield = n->is_yield};
+            memcpy(cr.id, n->id, 32);
+            memcpy(cr.tx_hash, r->tx_hash, 32);
+            if (receipt_insert(c, &cr, x->blk->height + 1, err)) return -1;
+            json_array_append_new(x->receipt_ids, sb_hash_json(cr.id));
+            if (n->is_yield) {
+                sqlite3_stmt *st;
+                if (sqlite3_prepare_v2(c->db, "INSERT INTO yields(data_id, account_id, expires_at, status) VALUES(?,?,?,0)",
+                                       -1, &st, NULL) != SQLITE_OK)
+                    return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
+                sqlite3_bind_blob(st, 1, n->inputs[0], 32, SQLITE_STATIC);
+                sqlite3_bind_text(st, 2, r->receiver, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(st, 3, (sqlite3_int64)(x->blk->height + c->yield_blocks));
+                if (step_done(c, st, err)) return -1;
+            }
+        }
+        for (size_t k = 0; k < call->n_resumes; k++) {
+            sqlite3_stmt *st;
+            if (sqlite3_prepare_v2(c->db, "UPDATE yields SET status=1 WHERE data_id=? AND status=0", -1, &st, NULL) != SQLITE_OK)
+                return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
+            sqlite3_bind_blob(st, 1, call->resumes[k].data_id, 32, SQLITE_STATIC);
+            if (step_done(c, st, err)) return -1;
+            if (sqlite3_changes(c->db) &&
+                deliver_data(c, call->resumes[k].data_id, true, call->resumes[k].payload, call->resumes[k].len,
+                             x->blk->height, err))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* Loads the promise results of r's inputs into x. */
+static int load_results(exec_ctx *x, ol_err *err) {
+    receipt *r = x->r;
+    if (!r->n_inputs) return 0;
+    x->res_ok = calloc(r->n_inputs, sizeof *x->res_ok);
+    x->res_data = calloc(r->n_inputs, sizeof *x->res_data);
+    x->res_len = calloc(r->n_inputs, sizeof *x->res_len);
+    if (!x->res_ok || !x->res_data || !x->res_len) return ol_err_set(err, -1, "out of memory"), -1;
+    for (size_t i = 0; i < r->n_inputs; i++) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(x->c->db, "SELECT ok, data FROM rdata WHERE data_id=?", -1, &st, NULL) != SQLITE_OK)
+            return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(x->c->db)), -1;
+        sqlite3_bind_blob(st, 1, r->inputs[i], 32, SQLITE_STATIC);
+        x->res_ok[i] = 2;
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0)) {
+            size_t n = (size_t)sqlite3_column_bytes(st, 1);
+            x->res_data[i] = malloc(n ? n : 1);
+            if (x->res_data[i]) {
+                if (n) memcpy(x->res_data[i], sqlite3_column_blob(st, 1), n);
+                x->res_len[i] = n;
+                x->res_ok[i] = 1;
+            }
+        }
+        sqlite3_finalize(st);
+    }
+    return 0;
+}
+
+static void exec_free(exec_ctx *x) {
+    for (size_t i = 0; i < x->n_calls; i++) {
+        sb_call_free(x->calls[i]);
+        free(x->calls[i]);
+    }
+    if (x->res_data)
+        for (size_t i = 0; i < x->r->n_inputs; i++) free(x->res_data[i]);
+    free(x->res_data);
+    free(x->res_ok);
+    free(x->res_len);
+    json_decref(x->logs);
 }
 
 /* Runs action i; 0 ok, 1 failed (*kind set), -1 internal. */
@@ -628,10 +891,7 @@ static int run_action(exec_ctx *x, size_t i, json_t **kind, ol_err *err) {
             *kind = json_string("BalanceOverflow");
             return 1;
         }
-        /* contracts are not run yet (issue 5 step 2): report as nearcore does for an account without code */
-        *kind = json_pack("{s:{s:{s:{s:s}}}}", "FunctionCallError", "CompilationError", "CodeDoesNotExist",
-                          "account_id", r->receiver);
-        return 1;
+        return run_call(x, i, kind, err);
     default: break;
     }
     if (!actor) {
@@ -753,21 +1013,22 @@ static int set_receipt_done(sb_chain *c, const uint8_t id[32], json_t *outcome, 
 }
 
 static int execute_receipt(sb_chain *c, const sb_block *blk, receipt *r, ol_err *err) {
-    exec_ctx x = {.c = c, .blk = blk, .r = r, .receipt_ids = json_array()};
-    uint64_t burnt = 0, reserved = F_ARC.exec, prepaid = 0;
+    exec_ctx x = {.c = c, .blk = blk, .r = r, .receipt_ids = json_array(), .logs = json_array()};
+    uint64_t reserved = F_ARC.exec, prepaid = 0;
     near_u128 deposits = 0;
     for (size_t i = 0; i < r->n_actions; i++) {
         const near_action *a = &r->actions[i];
-        reserved += action_fee(a, strcmp(r->signer, r->receiver) == 0, true);
+        reserved += sb_action_fee(a, strcmp(r->signer, r->receiver) == 0, true);
         if (a->kind == NEAR_ACTION_FUNCTION_CALL) prepaid += a->u.call.gas;
         deposits += action_deposit(a);
     }
-    if (!r->is_refund) burnt = reserved;
     json_t *status = NULL, *kind = NULL;
+    uint8_t returned[32];
+    bool has_returned = false;
     int rc = sb_account_get(c, r->receiver, &x.acc, err);
     if (rc < 0) goto fail;
     x.exists = rc == 0;
-    if (sb_exec(c, "SAVEPOINT receipt", err)) goto fail;
+    if (load_results(&x, err) || sb_exec(c, "SAVEPOINT receipt", err)) goto fail;
     size_t i;
     for (i = 0; i < r->n_actions; i++) {
         rc = run_action(&x, i, &kind, err);
@@ -785,6 +1046,8 @@ static int execute_receipt(sb_chain *c, const sb_block *blk, receipt *r, ol_err 
             goto fail;
         }
     }
+    if (rc == 0 && emit_children(&x, returned, &has_returned, err)) goto fail;
+    const sb_call *last = x.n_calls && r->actions[r->n_actions - 1].kind == NEAR_ACTION_FUNCTION_CALL ? x.calls[x.n_calls - 1] : NULL;
     if (rc == 1) {
         if (sb_exec(c, "ROLLBACK TO receipt", err)) goto fail;
         json_array_clear(x.receipt_ids);
@@ -794,22 +1057,63 @@ static int execute_receipt(sb_chain *c, const sb_block *blk, receipt *r, ol_err 
         if (deposits && !r->is_refund &&
             refund_insert(c, r, r->predecessor, deposits, blk->height, &x.new_index, x.receipt_ids, err))
             goto fail;
+        for (size_t k = 0; k < r->n_outputs; k++)
+            if (deliver_data(c, r->outputs[k].data_id, false, NULL, 0, blk->height, err)) goto fail;
+    } else if (has_returned) {
+        status = json_pack("{s:o}", "SuccessReceiptId", sb_hash_json(returned));
     } else {
-        status = json_pack("{s:s}", "SuccessValue", "");
+        const uint8_t *v = last && last->has_ret ? last->ret : (const uint8_t *)"";
+        size_t vn = last && last->has_ret ? last->ret_len : 0;
+        size_t cap = ol_base64_encoded_len(vn) + 1;
+        char *b = malloc(cap);
+        if (!b || ol_base64_encode(v, vn, b, cap, NULL)) {
+            free(b);
+            ol_err_set(err, -1, "out of memory");
+            goto fail;
+        }
+        status = json_pack("{s:s}", "SuccessValue", b);
+        free(b);
+        for (size_t k = 0; k < r->n_outputs; k++)
+            if (deliver_data(c, r->outputs[k].data_id, true, v, vn, blk->height, err)) goto fail;
     }
     if (sb_exec(c, "RELEASE receipt", err)) goto fail;
-    /* gas refund: prepaid + reserved exec fees not burnt (§2.3) */
-    if (!r->is_refund && prepaid + reserved > burnt) {
-        near_u128 amt = (near_u128)(prepaid + reserved - burnt) * r->gas_price;
+    /* gas: exec fees and wasm are burnt; attached gas of children is used; the rest is refunded (§2.3) */
+    uint64_t burnt = r->is_refund ? 0 : reserved + x.fc_burnt;
+    uint64_t used = burnt + (rc == 0 ? x.fc_promise_used : 0);
+    if (!r->is_refund && prepaid + reserved > used) {
+        near_u128 amt = (near_u128)(prepaid + reserved - used) * r->gas_price;
         if (amt && refund_insert(c, r, r->signer, amt, blk->height, &x.new_index, x.receipt_ids, err)) goto fail;
     }
-    json_t *outcome = outcome_view(r->id, blk, json_array(), x.receipt_ids, burnt, r->receiver, status, 3);
+    json_t *outcome = outcome_view(r->id, blk, json_incref(x.logs), x.receipt_ids, burnt, r->receiver, status, 3);
+    x.receipt_ids = NULL;
+    exec_free(&x);
     return set_receipt_done(c, r->id, outcome, blk->height, err);
 fail:
     json_decref(kind);
     json_decref(status);
     json_decref(x.receipt_ids);
+    exec_free(&x);
     return -1;
+}
+
+/* Yields past their window resume with a failed result (NEP-519). */
+static int expire_yields(sb_chain *c, const sb_block *blk, ol_err *err) {
+    for (;;) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(c->db, "SELECT data_id FROM yields WHERE status=0 AND expires_at<=? LIMIT 1", -1, &st, NULL) !=
+            SQLITE_OK)
+            return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)blk->height);
+        uint8_t id[32];
+        bool found = sqlite3_step(st) == SQLITE_ROW;
+        if (found) memcpy(id, sqlite3_column_blob(st, 0), 32);
+        sqlite3_finalize(st);
+        if (!found) return 0;
+        if (sqlite3_prepare_v2(c->db, "UPDATE yields SET status=2 WHERE data_id=?", -1, &st, NULL) != SQLITE_OK)
+            return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
+        sqlite3_bind_blob(st, 1, id, 32, SQLITE_STATIC);
+        if (step_done(c, st, err) || deliver_data(c, id, false, NULL, 0, blk->height, err)) return -1;
+    }
 }
 
 static int execute_ready(sb_chain *c, const sb_block *blk, ol_err *err) {
@@ -817,7 +1121,7 @@ static int execute_ready(sb_chain *c, const sb_block *blk, ol_err *err) {
         sqlite3_stmt *st;
         if (sqlite3_prepare_v2(c->db,
                                "SELECT id, tx_hash, predecessor, receiver, body, is_refund FROM receipts"
-                               " WHERE pending=1 AND ready_height<=? ORDER BY seq LIMIT 1",
+                               " WHERE pending=1 AND waiting=0 AND ready_height<=? ORDER BY seq LIMIT 1",
                                -1, &st, NULL) != SQLITE_OK)
             return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
         sqlite3_bind_int64(st, 1, (sqlite3_int64)blk->height);
@@ -903,7 +1207,7 @@ int sb_chain_produce(sb_chain *c, ol_err *err) {
     block_hash(&b);
     uint64_t seq = c->seq;
     if (sb_exec(c, "BEGIN IMMEDIATE", err)) return -1;
-    if (block_insert(c, &b, err) || convert_pool(c, &b, err) || execute_ready(c, &b, err) ||
+    if (block_insert(c, &b, err) || convert_pool(c, &b, err) || execute_ready(c, &b, err) || expire_yields(c, &b, err) ||
         sb_meta_put_u64(c, "seq", c->seq, err) || sb_exec(c, "COMMIT", err)) {
         ol_err e2;
         sb_exec(c, "ROLLBACK", &e2);
@@ -1057,11 +1361,17 @@ static json_t *receipt_view(sqlite3_stmt *st) {
     if (arena && receipt_decode(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), arena, &r, NULL) == 0) {
         json_t *acts = json_array();
         for (size_t i = 0; i < r.n_actions; i++) json_array_append_new(acts, sb_action_view(&r.actions[i]));
-        v = json_pack("{s:s,s:s,s:o,s:{s:{s:s,s:o,s:o,s:[],s:[],s:o,s:b}},s:i}", "predecessor_id",
+        json_t *ins = json_array(), *outs = json_array();
+        for (size_t i = 0; i < r.n_inputs; i++) json_array_append_new(ins, sb_hash_json(r.inputs[i]));
+        for (size_t i = 0; i < r.n_outputs; i++)
+            json_array_append_new(outs, json_pack("{s:o,s:s}", "data_id", sb_hash_json(r.outputs[i].data_id), "receiver_id",
+                                                  r.outputs[i].receiver));
+        v = json_pack("{s:s,s:s,s:o,s:{s:{s:s,s:o,s:o,s:o,s:o,s:o,s:b}},s:i}", "predecessor_id",
                       (const char *)sqlite3_column_text(st, 1), "receiver_id", (const char *)sqlite3_column_text(st, 2),
                       "receipt_id", sb_hash_json(sqlite3_column_blob(st, 0)), "receipt", "Action", "signer_id",
                       r.signer, "signer_public_key", sb_pk_json(&r.signer_pk), "gas_price", sb_u128_json(r.gas_price),
-                      "output_data_receivers", "input_data_ids", "actions", acts, "is_promise_yield", 0, "priority", 0);
+                      "output_data_receivers", outs, "input_data_ids", ins, "actions", acts, "is_promise_yield",
+                      r.is_yield, "priority", 0);
     }
     near_arena_free(arena);
     return v;

@@ -1,7 +1,7 @@
 /* sandbox JSON-RPC: NEAR's methods and error envelope (../shared/reference/near-protocol.md §4) over
  * ol_http. Every handler takes the chain mutex; send_tx and tx wait on the chain's condition variable
  * (released while waiting) until the requested execution level or SB_WAIT_TIMEOUT_MS (then 408). */
-#include "sandbox/sandbox_int.h"
+#include "sandbox/runtime.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -198,6 +198,41 @@ static bool b64_arg(const json_t *v, uint8_t **out, size_t *n, rpc_out *o, const
     return true;
 }
 
+/* query call_function: runs the method with the view context inside a savepoint that is always rolled back. */
+static void view_call(sb_chain *c, json_t *p, const char *id, sb_account *acc, const sb_block *b, rpc_out *o) {
+    const char *method = json_string_value(json_object_get(p, "method_name"));
+    if (!method) return parse_error(o, "missing field `method_name`");
+    uint8_t *args;
+    size_t n;
+    if (!b64_arg(json_object_get(p, "args_base64"), &args, &n, o, "args_base64")) return;
+    sb_call x = {.view = true, .account = id, .signer = id, .predecessor = id, .input = args, .input_len = n,
+                 .height = b->height, .timestamp = b->ts, .acc = acc, .returned_promise = -1,
+                 .yield_blocks = c->yield_blocks};
+    memcpy(x.random_seed, b->hash, 32);
+    ol_err e;
+    if (sb_exec(c, "SAVEPOINT view", &e)) {
+        free(args);
+        return internal_error(o, e.msg);
+    }
+    int rc = sb_run(c, acc->code_hash, method, &x, &e);
+    sb_exec(c, "ROLLBACK TO view", NULL);
+    sb_exec(c, "RELEASE view", NULL);
+    if (rc) {
+        internal_error(o, e.msg);
+    } else if (x.error) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "wasm execution failed with error: %s", x.err_debug);
+        o->result = json_pack("{s:s,s:O}", "error", msg, "logs", x.logs);
+    } else {
+        json_t *bytes = json_array();
+        for (size_t i = 0; x.has_ret && i < x.ret_len; i++) json_array_append_new(bytes, json_integer(x.ret[i]));
+        o->result = json_pack("{s:o,s:O}", "result", bytes, "logs", x.logs);
+    }
+    if (o->result) block_info(o->result, b);
+    sb_call_free(&x);
+    free(args);
+}
+
 static void query(sb_chain *c, json_t *params, rpc_out *o) {
     json_t *p = params;
     json_t *own = NULL;
@@ -336,10 +371,7 @@ static void query(sb_chain *c, json_t *params, rpc_out *o) {
             goto out;
         }
         if (call) {
-            o->result = json_pack("{s:s,s:[]}", "error",
-                                  "wasm execution failed with error: contract execution is not implemented in this "
-                                  "sandbox build yet",
-                                  "logs");
+            view_call(c, p, id, &acc, &b, o);
             goto out;
         }
         sqlite3_stmt *st;

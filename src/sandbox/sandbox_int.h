@@ -109,6 +109,10 @@ sb_tx_stage sb_tx_stage_of(sb_chain *c, const uint8_t hash[32], json_t **txerr);
 /* FinalExecutionOutcome JSON (plus "receipts" when experimental); NULL when unknown. */
 json_t *sb_tx_result(sb_chain *c, const uint8_t hash[32], bool experimental, const char *wait_level);
 
+/* fees of §2.4 (chain.c): one action's send (exec false) or execution fee; the action-receipt fee */
+uint64_t sb_action_fee(const near_action *a, bool sir, bool exec);
+uint64_t sb_arc_fee(bool sir, bool exec);
+
 /* JSON views shared by chain.c and rpc.c */
 json_t *sb_u128_json(near_u128 v);
 json_t *sb_hash_json(const uint8_t h[32]);

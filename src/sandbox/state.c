@@ -22,7 +22,13 @@ static const char *const SCHEMA =
     " height INTEGER NOT NULL, error TEXT, receipt_id BLOB, outcome TEXT);"
     "CREATE TABLE IF NOT EXISTS receipts(id BLOB PRIMARY KEY, seq INTEGER NOT NULL, tx_hash BLOB,"
     " predecessor TEXT NOT NULL, receiver TEXT NOT NULL, body BLOB NOT NULL, pending INTEGER NOT NULL,"
-    " ready_height INTEGER NOT NULL, is_refund INTEGER NOT NULL, outcome TEXT, height INTEGER);"
+    " ready_height INTEGER NOT NULL, is_refund INTEGER NOT NULL, outcome TEXT, height INTEGER,"
+    " waiting INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS rdata(data_id BLOB PRIMARY KEY, ok INTEGER NOT NULL, data BLOB);"
+    "CREATE TABLE IF NOT EXISTS rwait(data_id BLOB PRIMARY KEY, receipt_id BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS yields(data_id BLOB PRIMARY KEY, account_id TEXT NOT NULL,"
+    " expires_at INTEGER NOT NULL, status INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS yields_due ON yields(status, expires_at);"
     "CREATE INDEX IF NOT EXISTS receipts_ready ON receipts(pending, ready_height, seq);"
     "CREATE INDEX IF NOT EXISTS receipts_tx ON receipts(tx_hash);";
 

@@ -1,0 +1,96 @@
+// near-api-js 7 against a fresh sandbox: deploy the C test contract (contracts/test/sbtest.c), calls with
+// deposit and gas, views, logs, panics, unknown methods, views that refuse state changes, out-of-gas,
+// cross-contract calls with callbacks and refunds. Usage: node contracts.mjs outlayer-sandbox sbtest.wasm
+import { readFileSync } from 'node:fs';
+import { Account, JsonRpcProvider, KeyPair, KeyPairSigner, nearToYocto, teraToGas } from 'near-api-js';
+import { Sandbox, check } from './harness.mjs';
+
+const code = readFileSync(process.argv[3]);
+const sb = await new Sandbox(process.argv[2]).start();
+const total = async (a) => (await a.getState()).balance.total;
+const tryCall = async (acct, args) => {
+  try { return await acct.callFunctionRaw(args); } catch (e) { if (e.transactionResult) return e.transactionResult; throw e; }
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+try {
+  const provider = new JsonRpcProvider({ url: sb.url });
+  const root = new Account('test.near', provider, KeyPairSigner.fromSecretKey(sb.credentials().private_key));
+  const mk = async (name, near) => {
+    const k = KeyPair.fromRandom('ed25519');
+    await root.createAccount({ newAccountId: name, publicKey: k.getPublicKey(), nearToTransfer: nearToYocto(near) });
+    return new Account(name, provider, new KeyPairSigner(k));
+  };
+  const c = await mk('c.test.near', 20), d = await mk('d.test.near', 20), bob = await mk('bob.test.near', 50);
+  await c.deployContract(code);
+  await d.deployContract(code);
+  const st = await c.getState();
+  check(st.storageUsage > code.length, 'deploy counts code bytes in storage: ' + st.storageUsage);
+  const vc = await provider.viewContractCode({ contractId: 'c.test.near', blockQuery: { finality: 'optimistic' } });
+  check(Buffer.from(vc.code_base64 ?? vc.code, 'base64').equals(code) || vc.code?.length === code.length, 'view_code returns the code');
+
+  // views
+  const v = await provider.callFunction({ contractId: 'c.test.near', method: 'echo', args: { a: 1 } });
+  check(JSON.stringify(v) === '{"a":1}', 'view echo returns its input: ' + JSON.stringify(v));
+  const raw = await sb.rpc('query', { request_type: 'call_function', account_id: 'c.test.near', method_name: 'set',
+    args_base64: Buffer.from('x').toString('base64'), finality: 'optimistic' });
+  check(raw.result && /ProhibitedInView/.test(raw.result.error), 'a view refuses storage_write: ' + raw.result.error);
+  const raw2 = await sb.rpc('query', { request_type: 'call_function', account_id: 'c.test.near', method_name: 'nope',
+    args_base64: '', finality: 'optimistic' });
+  check(raw2.result && /MethodNotFound/.test(raw2.result.error), 'view of a missing method: ' + raw2.result.error);
+
+  // calls with storage, deposit, logs
+  const r1 = await bob.callFunctionRaw({ contractId: 'c.test.near', methodName: 'set', args: { v: 'hello' } });
+  check(r1.status.SuccessValue === '', 'set succeeds');
+  const got = await provider.callFunction({ contractId: 'c.test.near', method: 'get', args: {} });
+  check(got && got.v === 'hello', 'state written by a call is visible to views');
+  const vs = await sb.rpc('query', { request_type: 'view_state', account_id: 'c.test.near', prefix_base64: '', finality: 'final' });
+  check(vs.result.values.length === 1 && Buffer.from(vs.result.values[0].key, 'base64').toString() === 'k', 'view_state lists the key');
+  const dep = await bob.callFunction({ contractId: 'c.test.near', methodName: 'deposit', args: {}, deposit: 12345n });
+  check(String(dep) === '12345', 'attached deposit seen by the contract: ' + dep);
+  const r2 = await bob.callFunctionRaw({ contractId: 'c.test.near', methodName: 'echo', args: { x: 2 } });
+  check(r2.receipts_outcome.some((o) => o.outcome.logs.includes('echo called')), 'outcome carries the logs');
+
+  // failures: panic, unknown method, out of gas
+  const r3 = await tryCall(bob, { contractId: 'c.test.near', methodName: 'boom', args: {} });
+  const f3 = JSON.stringify(r3.status);
+  check(/Smart contract panicked: boom/.test(f3), 'panic is a FunctionCallError: ' + f3);
+  check(r3.receipts_outcome.some((o) => o.outcome.logs.includes('before panic')), 'logs before a panic are kept');
+  let e4 = null;
+  try { await bob.callFunction({ contractId: 'c.test.near', methodName: 'nope', args: {} }); } catch (e) { e4 = e; }
+  check(e4 && /MethodNotFound|MethodResolveError|method/i.test(String(e4.message) + JSON.stringify(e4)), 'unknown method fails: ' + (e4 && e4.message));
+  await sleep(200); // earlier refunds land first
+  const b0 = await total(bob);
+  const r5 = await tryCall(bob, { contractId: 'c.test.near', methodName: 'burn', args: {}, gas: teraToGas(5) });
+  check(/Exceeded the prepaid gas/.test(JSON.stringify(r5.status)), 'endless loop runs out of prepaid gas');
+  const burnt = r5.receipts_outcome.reduce((s, o) => s + BigInt(o.outcome.gas_burnt), BigInt(r5.transaction_outcome.outcome.gas_burnt));
+  check(burnt >= 5n * 10n ** 12n && burnt < 7n * 10n ** 12n, '5 Tgas of wasm plus fees burnt: ' + burnt);
+  await sleep(200);
+  const spent = b0 - await total(bob);
+  check(spent === burnt * 100000000n, 'the signer pays exactly the gas burnt (rest refunded): ' + spent);
+
+  // cross-contract: success, failing callee with a deposit refunded to the caller, missing callee
+  const c0 = await total(c), d0 = await total(d);
+  const r6 = await bob.callFunctionRaw({ contractId: 'c.test.near', methodName: 'call', args: Buffer.from('d.test.near|echo|hi'),
+    deposit: nearToYocto(1), gas: teraToGas(100) });
+  check(Buffer.from(r6.status.SuccessValue, 'base64').toString() === 'ok:hi', 'callback sees the callee result: ok:hi');
+  await sleep(200);
+  check((await total(d)) - d0 === nearToYocto(1), 'the callee received the deposit');
+  const c1 = await total(c);
+  const r7 = await bob.callFunctionRaw({ contractId: 'c.test.near', methodName: 'call', args: Buffer.from('d.test.near|boom|'),
+    deposit: nearToYocto(1), gas: teraToGas(100) });
+  check(Buffer.from(r7.status.SuccessValue, 'base64').toString() === 'failed', 'callback sees the failure');
+  check(r7.receipts_outcome.some((o) => JSON.stringify(o.outcome.status).includes('boom')), 'the failing callee outcome is listed');
+  await sleep(300);
+  const c2 = await total(c);
+  check(c2 - c1 >= nearToYocto(1) && c2 - c1 < nearToYocto(1.01), 'failed callee refunded the deposit to the caller: ' + (c2 - c1));
+  check((await total(d)) - d0 === nearToYocto(1), 'the failing callee kept nothing');
+  const r8 = await bob.callFunctionRaw({ contractId: 'c.test.near', methodName: 'call', args: Buffer.from('nobody.test.near|echo|x'),
+    gas: teraToGas(100) });
+  check(Buffer.from(r8.status.SuccessValue, 'base64').toString() === 'failed', 'call to a missing account fails into the callback');
+  check(r8.receipts_outcome.some((o) => JSON.stringify(o.outcome.status).includes('AccountDoesNotExist')), 'AccountDoesNotExist listed');
+  const ex = await sb.rpc('EXPERIMENTAL_tx_status', { tx_hash: r7.transaction.hash, sender_account_id: 'bob.test.near', wait_until: 'FINAL' });
+  check(ex.result.receipts.some((r) => r.receipt.Action.input_data_ids.length === 1), 'receipts show the callback data dependency');
+  void c0;
+} finally {
+  await sb.stop();
+}
