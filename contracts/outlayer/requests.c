@@ -856,7 +856,10 @@ SDK_METHOD(ol_cancel_stale_execution, "cancel_stale_execution") {
     sdk_bytes pred = sdk_predecessor_account_id();
     if (!sdk_memeq(pred.p, pred.n, r.sender.p, r.sender.n))
         sdk_panicf("cancel_stale_execution: only the sender %s of request %U may cancel it", r.sender.p, id);
-    uint64_t h = sdk_block_height(), deadline = r.block_height + OL_YIELD_WINDOW_BLOCKS;
+    /* a resolved request's callback is already queued: give it a second window before anyone may cancel, so a
+     * sender cannot race the settlement of work that was done */
+    uint64_t h = sdk_block_height();
+    uint64_t deadline = r.block_height + (r.resolved ? 2 : 1) * OL_YIELD_WINDOW_BLOCKS;
     if (h <= deadline)
         sdk_panicf("cancel_stale_execution: request %U is not stale: its yield window ends at block %U (now %U)", id,
                    deadline, h);

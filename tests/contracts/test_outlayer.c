@@ -526,6 +526,20 @@ static void test_timeout_late_and_cancel(void) {
     ok();
     ASSERT_STREQ(O->ret, "null");
     ASSERT_EQ(O->nactions, 0);
+
+    /* a resolved request whose callback is overdue: cancellable only after a second window */
+    setup();
+    r = request("", DEP01);
+    resolve(r.id, "{\"success\":true,\"resources_used\":{\"instructions\":0,\"time_ms\":0}}", NULL);
+    ok();
+    hd_set_block(301, 1);
+    call_as(ol_cancel_stale_execution, ALICE, "{\"request_id\":0}", NULL);
+    panics("cancel_stale_execution: request 0 is not stale: its yield window ends at block 500 (now 301)");
+    hd_set_block(501, 1);
+    call_as(ol_cancel_stale_execution, ALICE, "{\"request_id\":0}", NULL);
+    ok();
+    ASSERT_U128(hd_transferred_to(O, ALICE), hd_u128(DEP01));
+    ASSERT_EQ(hd_storage_count(), 1);
 }
 
 static void test_large_output(void) {
