@@ -315,9 +315,23 @@ static void h_module_info(call *c) {
     ol_http_json(c->resp, 200, o);
 }
 
+/* A full git commit id: 40 (SHA-1) or 64 (SHA-256) hex digits. Branch names and short ids move or
+ * become ambiguous, so they are never index keys (DESIGN.md §4: resolve a branch once, then cache). */
+static bool full_commit_id(const char *s) {
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f') || (s[n] >= 'A' && s[n] <= 'F'))) return false;
+    return n == 40 || n == 64;
+}
+
 static bool index_key_from(call *c, const char *repo, const char *commit, const char *target, const char *builder) {
     if (!repo || !commit || !target || !builder) {
         ol_http_error(c->resp, 400, "invalid_field", "repo, commit, target and builder_version are required");
+        return false;
+    }
+    if (!full_commit_id(commit)) {
+        ol_http_error(c->resp, 400, "invalid_field",
+                      "commit must be a full 40- or 64-hex commit id (branch names are resolved first, never cached)");
         return false;
     }
     if (strlen(repo) > CO_REPO_MAX || strlen(commit) > CO_COMMIT_MAX || strlen(target) > CO_TARGET_MAX ||

@@ -296,17 +296,19 @@ static void test_modules(const char *data_dir) {
     h_resp_free(&r);
     char body[512];
     snprintf(body, sizeof body,
-             "{\"repo\":\"https://github.com/o/r\",\"commit\":\"0123abcd\",\"target\":\"wasm32-wasip1\","
+             "{\"repo\":\"https://github.com/o/r\",\"commit\":\"0123abcd0123abcd0123abcd0123abcd0123abcd\",\"target\":\"wasm32-wasip1\","
              "\"builder_version\":\"1\",\"hash\":\"%s\"}",
              hash);
     expect("POST", "/modules/index", tok, body, 200, NULL);
-    r = h_get(port, "/public/modules/lookup?repo=https%3A%2F%2Fgithub.com%2Fo%2Fr&commit=0123abcd&target=wasm32-wasip1&builder_version=1",
+    r = h_get(port, "/public/modules/lookup?repo=https%3A%2F%2Fgithub.com%2Fo%2Fr&commit=0123abcd0123abcd0123abcd0123abcd0123abcd&target=wasm32-wasip1&builder_version=1",
               NULL);
     ASSERT_EQ(r.status, 200);
     ASSERT_CONTAINS(r.body, hash);
     h_resp_free(&r);
-    expect("GET", "/public/modules/lookup?repo=x&commit=0123abcd&target=wasm32-wasip1&builder_version=2", NULL, NULL, 404,
-           "not_found");
+    expect("GET", "/public/modules/lookup?repo=x&commit=0123abcd0123abcd0123abcd0123abcd0123abcd&target=wasm32-wasip1&builder_version=2", NULL, NULL,
+           404, "not_found");
+    expect("GET", "/public/modules/lookup?repo=x&commit=main&target=wasm32-wasip1&builder_version=1", NULL, NULL, 400,
+           "invalid_field");
     /* corrupt the stored file: the read detects it, drops it, and the index no longer answers */
     char file[600];
     snprintf(file, sizeof file, "%s/modules/%s.wasm", data_dir, hash);
