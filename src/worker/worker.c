@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "worker/worker_int.h"
 
@@ -28,6 +30,9 @@ static const ol_cfg_def settings[] = {
     {"BUILD_UID", OL_CFG_INT, 1, 2147483647, "65534", "unprivileged uid (and gid) builds run as", 0},
     {"BUILD_DIR", OL_CFG_STRING, 0, 1024, NULL, "parent of the per-build directories (default $TMPDIR or /tmp)", 0},
     {"WASI_SYSROOT", OL_CFG_STRING, 0, 1024, NULL, "wasi-libc sysroot (default: the compiler's own)", 0},
+    {"WORKER_KEY_FILE", OL_CFG_STRING, 1, 1024, "./.outlayer/worker-key.json",
+     "the worker's ed25519 key (near-cli credentials JSON, mode 0600); created when missing", 0},
+    {"OPERATOR_ACCOUNT_ID", OL_CFG_STRING, 2, 64, "operator.test.near", "the account whose function-call key the worker key is", 0},
     {"LOG_LEVEL", OL_CFG_STRING, 1, 8, "info", "debug, info, warn, error or off", 0},
 };
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
@@ -86,6 +91,39 @@ static int one_shot(const worker_build_config *b, bool fetch, char **rest, size_
     return status;
 }
 
+/* Reads the worker key, or creates one (mode 0600) when the file does not exist. Never printed. */
+static int load_key(const char *path, const char *account, near_credentials *out) {
+    ol_err err;
+    if (access(path, F_OK) == 0) {
+        if (near_credentials_read(path, out, &err) != 0) {
+            fprintf(stderr, "outlayer worker: setting WORKER_KEY_FILE: %s\n", err.msg);
+            return 1;
+        }
+        return 0;
+    }
+    memset(out, 0, sizeof *out);
+    if (!ol_strlcpy(out->account_id, account, sizeof out->account_id) ||
+        near_key_generate(&out->secret_key, &out->public_key, &err) != 0) {
+        fprintf(stderr, "outlayer worker: cannot create a worker key: %s\n", err.msg);
+        return 1;
+    }
+    char dir[1100];
+    ol_strlcpy(dir, path, sizeof dir);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = 0;
+        mkdir(dir, 0700);
+    }
+    if (near_credentials_write(path, out, &err) != 0) {
+        fprintf(stderr, "outlayer worker: setting WORKER_KEY_FILE: %s\n", err.msg);
+        return 1;
+    }
+    char pk[NEAR_KEY_STR];
+    near_public_key_format(&out->public_key, pk);
+    OL_INFO("worker: created key %s in %s (add it to %s as a function-call key)", pk, path, account);
+    return 0;
+}
+
 int worker_main(int argc, char **argv) {
     const char *prog = argc > 0 ? argv[0] : "outlayer-worker";
     ol_config *cfg = NULL;
@@ -138,6 +176,11 @@ int worker_main(int argc, char **argv) {
         fprintf(stderr, "outlayer worker: settings COMPILATION_ENABLED and EXECUTION_ENABLED: at least one must be true\n");
         goto out;
     }
+    if (load_key(ol_config_str(cfg, "WORKER_KEY_FILE"), ol_config_str(cfg, "OPERATOR_ACCOUNT_ID"), &ls.key) != 0)
+        goto out;
+#ifdef OUTLAYER_WORKER_EXEC
+    worker_set_executor(wk_exec_task);
+#endif
     status = wk_loop_run(&ls);
 out:
     ol_config_free(cfg);

@@ -115,6 +115,50 @@ void worker_build_result_free(worker_build_result *res);
  * The result of the first call is remembered for the process. */
 int worker_sandbox_check(const worker_build_config *cfg, ol_err *err);
 
+/* ---- executor (src/worker/exec.c; built when src/wasi is part of the build) ---- */
+/* A result's output on chain: 64 KiB (DESIGN.md §5, resolve_execution). */
+#define WORKER_OUTPUT_MAX_BYTES (64u << 10)
+/* Request limits: defaults and caps of DESIGN.md §5; above a cap the request is refused, not clamped. */
+#define WORKER_MAX_INSTRUCTIONS_DEFAULT 1000000000ull
+#define WORKER_MAX_INSTRUCTIONS_CAP 100000000000ull
+#define WORKER_MAX_MEMORY_MB_DEFAULT 128u
+#define WORKER_MAX_MEMORY_MB_CAP 1024u
+#define WORKER_MAX_SECONDS_DEFAULT 10u
+#define WORKER_MAX_SECONDS_CAP 60u
+/* stderr kept from a failed run for its error message: the contract keeps errors short. */
+#define WORKER_ERROR_TEXT_MAX 512u
+
+struct json_t;
+struct near_secret_key;
+
+/* The random seed of a request (DESIGN.md §4): sha256 of the worker key's ed25519 signature over the
+ * request's data id (its 32 bytes when it is 64 hex digits, else its text). Ed25519 signatures are
+ * deterministic, so a verifier holding the signature (sig_hex, 128 hex digits) re-derives the seed and
+ * checks it against the worker's public key. */
+int worker_request_seed(const struct near_secret_key *sk, const char *data_id, uint8_t seed[32], char sig_hex[129],
+                        ol_err *err);
+
+typedef struct worker_exec_params {
+    const uint8_t *wasm; /* the module (borrowed) */
+    size_t wasm_len;
+    const struct json_t *request; /* the request: input_data, resource_limits, response_format, secrets_ref,
+                                     sender_id, payer_account_id, payment, block_height, timestamp, request_id,
+                                     and an optional "context" object (contract_id, receipt_id, ...) */
+    uint8_t seed[32];             /* worker_request_seed */
+    uint64_t compile_time_ms;     /* set when this worker built the module for this request */
+    const char *compilation_note; /* e.g. "cached module <hash>" (NULL = none) */
+} worker_exec_params;
+
+/* Runs the module as the request says: deterministic clock from the request's block timestamp,
+ * ChaCha20 randomness from seed, fuel = max_instructions, memory and wall-clock caps, the NEAR_*
+ * environment (reference §4.7, only the variables whose values are known), stdin = input_data, and
+ * the output converted by response_format (Text: UTF-8 checked; Json: parsed; Bytes: base64).
+ * *out_response gets the resolve_execution response {success, output?, error?, resources_used:
+ * {instructions, time_ms, compile_time_ms?}, compilation_note?} and *out_report {wasm_hash,
+ * input_hash, output_hash} (both owned by the caller). A failed run is a response with success false;
+ * the return value is nonzero only for our own faults (out of memory), with err set. */
+int worker_execute(const worker_exec_params *p, struct json_t **out_response, struct json_t **out_report, ol_err *err);
+
 /* `outlayer worker [flags]` / `outlayer-worker`: argv[0] is the command name. Subcommands:
  * `build --repo URL --commit C [--out FILE]` builds once and prints the result; with no subcommand
  * the task loop runs until SIGINT/SIGTERM. Returns the exit status (0 ok, 1 failure, 2 usage). */

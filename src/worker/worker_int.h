@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "near/near.h"
 #include "worker/worker.h"
 
 /* Limits applied in the child between fork and exec (inherited by everything it starts). 0 = none. */
@@ -59,6 +60,7 @@ typedef struct wk_loop_settings {
     unsigned slots, poll_timeout_s, heartbeat_s;
     bool compile, execute;
     const worker_build_config *build;
+    near_credentials key; /* the worker's key: signs the seeds (and, with the reporter, resolutions) */
 } wk_loop_settings;
 typedef wk_loop_settings wk_loop;
 
@@ -83,5 +85,8 @@ typedef int (*wk_executor)(const wk_loop *L, const struct json_t *task, const wo
                            struct json_t **result, char *error, size_t error_cap, bool *retry);
 /* Registers the executor; without one the worker does not claim execute tasks. */
 void worker_set_executor(wk_executor fn);
+/* The executor of exec.c (when src/wasi is in the build). */
+int wk_exec_task(const wk_loop *L, const struct json_t *task, const worker_build_result *module, bool cached,
+                 struct json_t **result, char *error, size_t error_cap, bool *retry);
 
 #endif

@@ -79,6 +79,13 @@ static void build(const char *url, const char *commit, worker_build_result *r) {
             (unsigned long long)r->build_ms);
 }
 
+#define EXPECT_STATUS(r, st)                                                                               \
+    do {                                                                                                   \
+        if ((r).status != (st))                                                                            \
+            T_FAIL("status %s, expected %s: %s\nlog:\n%s", worker_build_status_name((r).status),          \
+                   worker_build_status_name(st), (r).message, (r).log ? (r).log : "");                     \
+    } while (0)
+
 static void expect_ok(worker_build_result *r, const char *kind) {
     if (r->status != WORKER_BUILD_OK)
         T_FAIL("build failed: %s: %s\nlog:\n%s", worker_build_status_name(r->status), r->message, r->log ? r->log : "");
@@ -133,7 +140,7 @@ static void test_sources_cmake_manifest_prebuilt(void) {
     make_repo("two", url, sizeof url, commit, "x.c", hello_c, "Makefile",
               "all:\n\t$(CC) -o a.wasm x.c\n\t$(CC) -o b.wasm x.c\n", NULL);
     build(url, commit, &r);
-    ASSERT_EQ(r.status, WORKER_BUILD_NO_ARTIFACT);
+    EXPECT_STATUS(r, WORKER_BUILD_NO_ARTIFACT);
     ASSERT_CONTAINS(r.message, "outlayer.json");
     worker_build_result_free(&r);
 
@@ -163,7 +170,7 @@ static void test_failures(void) {
     make_repo("bad", url, sizeof url, commit, "main.c", "int main(void) { return nope; }\n", "Makefile",
               "app.wasm: main.c\n\t$(CC) -o $@ main.c\n", NULL);
     build(url, commit, &r);
-    ASSERT_EQ(r.status, WORKER_BUILD_COMPILE_ERROR);
+    EXPECT_STATUS(r, WORKER_BUILD_COMPILE_ERROR);
     ASSERT_CONTAINS(r.message, "compile error");
     ASSERT_CONTAINS(r.log, "nope"); /* the raw compiler output is kept for the operator */
     worker_build_result_free(&r);
@@ -171,7 +178,7 @@ static void test_failures(void) {
     make_repo("net", url, sizeof url, commit, "Makefile",
               "all:\n\tcurl -sS https://example.com/dep.tar.gz -o dep.tar.gz\n", NULL);
     build(url, commit, &r);
-    ASSERT_EQ(r.status, WORKER_BUILD_NETWORK);
+    EXPECT_STATUS(r, WORKER_BUILD_NETWORK);
     ASSERT_CONTAINS(r.message, "needs the network");
     worker_build_result_free(&r);
 
@@ -180,7 +187,7 @@ static void test_failures(void) {
     cfg.timeout_s = 2;
     make_repo("slow", url, sizeof url, commit, "Makefile", "all:\n\tsleep 30\n", NULL);
     build(url, commit, &r);
-    ASSERT_EQ(r.status, WORKER_BUILD_TIMEOUT);
+    EXPECT_STATUS(r, WORKER_BUILD_TIMEOUT);
     ASSERT_CONTAINS(r.message, "exceeded 2 s");
     ASSERT_TRUE(r.build_ms < 10000);
     worker_build_result_free(&r);
@@ -190,7 +197,7 @@ static void test_failures(void) {
     cfg.memory_mb = 256;
     make_repo("mem", url, sizeof url, commit, "Makefile", "all:\n\tawk 'BEGIN { s = \"x\"; while (1) s = s s }'\n", NULL);
     build(url, commit, &r);
-    ASSERT_EQ(r.status, WORKER_BUILD_MEMORY);
+    EXPECT_STATUS(r, WORKER_BUILD_MEMORY);
     ASSERT_CONTAINS(r.message, "exceeded memory");
     worker_build_result_free(&r);
     cfg = saved;
@@ -200,7 +207,7 @@ static void test_failures(void) {
     make_repo("fork", url, sizeof url, commit, "Makefile",
               "all:\n\tfor i in $$(seq 1 64); do sleep 5 & done; wait\n", NULL);
     build(url, commit, &r);
-    ASSERT_EQ(r.status, WORKER_BUILD_COMPILE_ERROR);
+    EXPECT_STATUS(r, WORKER_BUILD_COMPILE_ERROR);
     ASSERT_CONTAINS(r.log, "fork");
     ASSERT_TRUE(r.build_ms < 8000);
     worker_build_result_free(&r);
@@ -212,7 +219,7 @@ static void test_failures(void) {
               "all:\n\tenv\n\tls /root /work /home 2>&1 || true\n\ttouch /usr/x 2>&1 || echo usr-read-only\n\tid -u\n\texit 3\n",
               NULL);
     build(url, commit, &r);
-    ASSERT_EQ(r.status, WORKER_BUILD_COMPILE_ERROR);
+    EXPECT_STATUS(r, WORKER_BUILD_COMPILE_ERROR);
     ASSERT_CONTAINS(r.log, "PATH=/usr/bin:/bin");
     ASSERT_CONTAINS(r.log, "HOME=/tmp");
     ASSERT_TRUE(strstr(r.log, "hunter2") == NULL);
@@ -225,34 +232,34 @@ static void test_failures(void) {
     make_repo("link", url, sizeof url, commit, "outlayer.json", "{\"build\": \"ln -sf /etc/passwd evil.wasm\", \"artifact\": \"evil.wasm\"}",
               NULL);
     build(url, commit, &r);
-    ASSERT_EQ(r.status, WORKER_BUILD_NO_ARTIFACT);
+    EXPECT_STATUS(r, WORKER_BUILD_NO_ARTIFACT);
     ASSERT_CONTAINS(r.message, "outside the repository");
     worker_build_result_free(&r);
 
     /* A commit that is not in the repository. */
     build(url, "0123456789012345678901234567890123456789", &r);
-    ASSERT_EQ(r.status, WORKER_BUILD_CLONE_FAILED);
+    EXPECT_STATUS(r, WORKER_BUILD_CLONE_FAILED);
     ASSERT_CONTAINS(r.message, "not in the repository");
     worker_build_result_free(&r);
 
     /* Nothing to build. */
     make_repo("empty", url, sizeof url, commit, "README", "hi\n", NULL);
     build(url, commit, &r);
-    ASSERT_EQ(r.status, WORKER_BUILD_NOTHING);
+    EXPECT_STATUS(r, WORKER_BUILD_NOTHING);
     worker_build_result_free(&r);
 
     /* Source checks before anything runs. */
     build("ssh://host/repo", commit, &r);
-    ASSERT_EQ(r.status, WORKER_BUILD_BAD_SOURCE);
+    EXPECT_STATUS(r, WORKER_BUILD_BAD_SOURCE);
     ASSERT_CONTAINS(r.message, "scheme 'ssh' is not allowed");
     worker_build_result_free(&r);
     build(url, "main", &r);
-    ASSERT_EQ(r.status, WORKER_BUILD_BAD_SOURCE);
+    EXPECT_STATUS(r, WORKER_BUILD_BAD_SOURCE);
     ASSERT_CONTAINS(r.message, "full 40- or 64-digit hex");
     worker_build_result_free(&r);
     cfg.allowed_schemes = "https";
     build(url, commit, &r);
-    ASSERT_EQ(r.status, WORKER_BUILD_BAD_SOURCE);
+    EXPECT_STATUS(r, WORKER_BUILD_BAD_SOURCE);
     ASSERT_CONTAINS(r.message, "scheme 'file' is not allowed");
     worker_build_result_free(&r);
     cfg = saved;
@@ -301,7 +308,7 @@ static void test_fetch(void) {
     ol_err err;
     snprintf(url, sizeof url, "http://127.0.0.1:%d/m.wasm", port);
     ASSERT_EQ(worker_fetch_wasm(&c, url, hex, &r, &err), 0);
-    ASSERT_EQ(r.status, WORKER_BUILD_OK);
+    EXPECT_STATUS(r, WORKER_BUILD_OK);
     ASSERT_EQ(r.wasm_len, 8);
     ASSERT_STREQ(r.sha256_hex, hex);
     worker_build_result_free(&r);
@@ -309,22 +316,22 @@ static void test_fetch(void) {
     memcpy(wrong, hex, 65);
     wrong[0] = wrong[0] == '0' ? '1' : '0';
     ASSERT_EQ(worker_fetch_wasm(&c, url, wrong, &r, &err), 0);
-    ASSERT_EQ(r.status, WORKER_BUILD_HASH_MISMATCH);
+    EXPECT_STATUS(r, WORKER_BUILD_HASH_MISMATCH);
     ASSERT_CONTAINS(r.message, hex);
     ASSERT_TRUE(r.wasm == NULL);
     worker_build_result_free(&r);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/big.wasm", port);
     ASSERT_EQ(worker_fetch_wasm(&c, url, hex, &r, &err), 0);
-    ASSERT_EQ(r.status, WORKER_BUILD_TOO_BIG);
+    EXPECT_STATUS(r, WORKER_BUILD_TOO_BIG);
     worker_build_result_free(&r);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/missing.wasm", port);
     ASSERT_EQ(worker_fetch_wasm(&c, url, hex, &r, &err), 0);
-    ASSERT_EQ(r.status, WORKER_BUILD_CLONE_FAILED);
+    EXPECT_STATUS(r, WORKER_BUILD_CLONE_FAILED);
     ASSERT_CONTAINS(r.message, "404");
     worker_build_result_free(&r);
     c.allowed_schemes = "https"; /* plain http only when allowed */
     ASSERT_EQ(worker_fetch_wasm(&c, url, hex, &r, &err), 0);
-    ASSERT_EQ(r.status, WORKER_BUILD_BAD_SOURCE);
+    EXPECT_STATUS(r, WORKER_BUILD_BAD_SOURCE);
     worker_build_result_free(&r);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);

@@ -118,6 +118,9 @@ static pid_t start_worker(const char *name, int slots) {
         putenv((char *)"COMPILE_TIMEOUT_SECONDS=30");
         putenv((char *)"LOG_LEVEL=warn");
         putenv((char *)"OUTLAYER_ENV_FILE=/dev/null");
+        char kf[600];
+        snprintf(kf, sizeof kf, "WORKER_KEY_FILE=%s/keys/%s.json", h_tmpdir(), name);
+        putenv(kf);
         execl(bin, "outlayer-worker", (char *)NULL);
         _exit(127);
     }
@@ -188,6 +191,27 @@ int main(void) {
     ASSERT_CONTAINS(j, "compile error");
     ASSERT_CONTAINS(j, "nope");
     ASSERT_EQ(h_json_int(j, "attempt"), 1);
+
+#ifdef OUTLAYER_WORKER_EXEC
+    /* 3b. execute tasks: run on the module (from the cache), the response and hashes come back */
+    {
+        char body[2048];
+        snprintf(body, sizeof body,
+                 "{\"request_id\":30,\"data_id\":\"d30\",\"kind\":\"execute\",\"payload\":{\"source\":{\"GitHub\":"
+                 "{\"repo\":\"%s\",\"commit\":\"%s\"}},\"input_data\":\"\",\"sender_id\":\"alice.near\"}}",
+                 url, commit);
+        r = h_post(port, "/tasks", tok, body);
+        ASSERT_EQ(r.status, 201);
+        long long te = h_json_int(r.body, "task_id");
+        h_resp_free(&r);
+        j = wait_state(te, "done", 30000);
+        ASSERT_CONTAINS(j, "\"output\":\"hi\\n\"");
+        ASSERT_CONTAINS(j, "\"success\":true");
+        ASSERT_CONTAINS(j, "cached module");
+        ASSERT_CONTAINS(j, "output_hash");
+        ASSERT_CONTAINS(j, "seed_signature");
+    }
+#endif
 
     /* 4. several tasks over two slots */
     long long ids[4];
