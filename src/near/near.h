@@ -475,4 +475,52 @@ typedef enum near_outcome_kind {
 int near_rpc_outcome(const json_t *result, near_outcome_kind *kind, uint8_t **value, size_t *value_len,
                      near_rpc_error *detail, ol_err *err);
 
+
+/* ---- nonces, signers and sending (reference §2.8 and §4.4 "InvalidNonce retry") ----------------------
+ * near_nonce_mgr caches one nonce per (account, public key): the first use reads view_access_key and
+ * takes nonce+1, later uses increment locally under a mutex, so concurrent transactions from one
+ * process never reuse a nonce. When the node answers InvalidNonce the cache jumps to the key's nonce
+ * from the error (or is re-read) and the transaction is re-signed. A near_signer holds one account and
+ * several full-access keys used in rotation, so independent transactions can be in flight together. */
+#define NEAR_NONCE_MAX_KEYS 1024  /* cached (account, key) pairs per manager; far above any deployment */
+#define NEAR_SIGNER_MAX_KEYS 64   /* keys per signer */
+#define NEAR_SEND_MAX_RESIGN 10   /* re-signs after InvalidNonce/Expired (near-api-js v7 uses 10 tries) */
+#define NEAR_BLOCK_HASH_TTL_MS 10000 /* a cached final block hash is reused this long (validity is 86400 blocks on mainnet, 100 on localnet) */
+
+typedef struct near_nonce_mgr near_nonce_mgr;
+/* rpc is borrowed and must outlive the manager. */
+near_nonce_mgr *near_nonce_mgr_new(near_rpc *rpc, ol_err *err);
+void near_nonce_mgr_free(near_nonce_mgr *m);
+/* Next nonce for (account, pk). Thread-safe. */
+int near_nonce_next(near_nonce_mgr *m, const char *account_id, const near_public_key *pk, uint64_t *out,
+                    near_rpc_error *detail, ol_err *err);
+/* After InvalidNonce: with ak_nonce > 0 the cache moves to at least ak_nonce; with 0 it is dropped and
+ * re-read on next use. */
+void near_nonce_invalidate(near_nonce_mgr *m, const char *account_id, const near_public_key *pk, uint64_t ak_nonce);
+
+typedef struct near_signer near_signer;
+/* Copies the keys (ed25519 secret keys); keys are used round-robin. Free with near_signer_free (wipes). */
+near_signer *near_signer_new(const char *account_id, const near_secret_key *keys, size_t n, ol_err *err);
+void near_signer_free(near_signer *s);
+const char *near_signer_account(const near_signer *s);
+
+typedef struct near_send_info {
+    char hash[64];      /* base58 hash of the transaction finally sent */
+    uint64_t nonce;     /* its nonce */
+    size_t key_index;   /* which of the signer's keys signed it */
+    int resigns;        /* how many times it was re-signed (InvalidNonce, Expired) */
+} near_send_info;
+
+/* Builds a transaction of actions (borrowed) from the signer's next key to receiver_id, with the next
+ * nonce and a recent final block hash, signs it, and sends it with send_tx (wait_until as for
+ * near_rpc_send_tx). InvalidNonce and Expired are handled by re-signing, up to NEAR_SEND_MAX_RESIGN
+ * times. *result (caller decrefs) is the send_tx result; check it with near_rpc_outcome. */
+int near_send_actions(near_nonce_mgr *m, near_signer *s, const char *receiver_id, const near_action *actions,
+                      size_t n_actions, const char *wait_until, json_t **result, near_send_info *info,
+                      near_rpc_error *detail, ol_err *err);
+/* Convenience: one FunctionCall action. */
+int near_send_call(near_nonce_mgr *m, near_signer *s, const char *receiver_id, const char *method,
+                   const uint8_t *args, size_t args_len, uint64_t gas, near_u128 deposit, const char *wait_until,
+                   json_t **result, near_send_info *info, near_rpc_error *detail, ol_err *err);
+
 #endif

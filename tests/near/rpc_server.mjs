@@ -7,7 +7,8 @@
 // Accounts with behaviour: alice.test (exists, key FAe4…), missing.test (UNKNOWN_ACCOUNT),
 // legacy.test (pre-"cause" error), flaky.test (two 503s then OK), broken.test (always 500
 // INTERNAL_ERROR), slow.test (answers after 3 s), garbage.test (HTTP 200, not JSON),
-// bob.test (no contract code), panic.test (contract panics).
+// bob.test (no contract code), panic.test (contract panics), rot.test (every key is a full-access key
+// starting at nonce 0).
 // Test-only method: test_counts -> {"<method>/<account>": number of requests}.
 import http from 'node:http';
 import { createHash } from 'node:crypto';
@@ -55,6 +56,7 @@ function sendTx(id, b64, wait) {
   const key = `${tx.signerId}/${tx.publicKey.toString()}`;
   const invalid = (e) => handlerError(id, 'INVALID_TRANSACTION', {}, { TxExecutionError: { InvalidTxError: e } });
   if (txs.has(hash)) return ok(id, txs.get(hash)); // re-sending is idempotent
+  if (tx.signerId === 'rot.test' && !nonces.has(key)) nonces.set(key, 0n); // rot.test: any key is a full-access key
   if (!nonces.has(key)) return invalid({ InvalidAccessKeyError: { AccessKeyNotFound: { account_id: tx.signerId, public_key: tx.publicKey.toString() } } });
   if (Buffer.from(tx.blockHash).every((b) => b === 0)) return invalid('Expired');
   const ak = nonces.get(key);
@@ -76,6 +78,7 @@ function query(id, p) {
       return ok(id, { amount: '1000000000000000000000000', locked: '0', code_hash: '11111111111111111111111111111111',
                       storage_usage: 182, storage_paid_at: 0, ...blockInfo });
     case 'view_access_key': {
+      if (acct === 'rot.test' && !nonces.has(`${acct}/${p.public_key}`)) nonces.set(`${acct}/${p.public_key}`, 0n);
       const n = nonces.get(`${acct}/${p.public_key}`);
       if (n === undefined)
         return ok(id, { error: `access key ${p.public_key} does not exist while viewing`, logs: [], ...blockInfo });
