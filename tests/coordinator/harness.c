@@ -32,6 +32,8 @@ static int coord_port[MAX_COORDS];
 static int ncoords;
 static char pg_url[256], redis_url[128];
 static int pg_port;
+static char pg_opts[512], pg_log[400];
+static void pg_ctl_start(void);
 
 const char *h_tmpdir(void) { return tmpdir; }
 
@@ -152,15 +154,21 @@ const char *h_start_pg(void) {
     const char *init[] = {PG_BIN "/initdb", "-D", pgdir, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", NULL};
     ASSERT_EQ(run_as(user, init, true), 0);
     pg_port = h_free_port();
-    char opts[512], logf[400];
-    snprintf(opts, sizeof opts,
+    snprintf(pg_opts, sizeof pg_opts,
              "-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200 -c shared_buffers=32MB",
              pg_port, pgdir);
-    snprintf(logf, sizeof logf, "%s/log", pgdir);
-    const char *start[] = {PG_BIN "/pg_ctl", "-D", pgdir, "-o", opts, "-l", logf, "-w", "-t", "30", "start", NULL};
+    snprintf(pg_log, sizeof pg_log, "%s/log", pgdir);
+    pg_ctl_start();
+    snprintf(pg_url, sizeof pg_url, "postgres://postgres@127.0.0.1:%d/postgres", pg_port);
+    return pg_url;
+}
+
+static void pg_ctl_start(void) {
+    const char *user = getuid() == 0 ? "postgres" : NULL;
+    const char *start[] = {PG_BIN "/pg_ctl", "-D", pgdir, "-o", pg_opts, "-l", pg_log, "-w", "-t", "30", "start", NULL};
     if (run_as(user, start, true) != 0) {
         char cmd[500];
-        snprintf(cmd, sizeof cmd, "cat %s >&2", logf);
+        snprintf(cmd, sizeof cmd, "cat %s >&2", pg_log);
         if (system(cmd)) {}
         T_FAIL("postgres did not start");
     }
@@ -172,9 +180,16 @@ const char *h_start_pg(void) {
     ASSERT_EQ(fscanf(f, "%d", &pid), 1);
     fclose(f);
     pg_pid = pid;
-    snprintf(pg_url, sizeof pg_url, "postgres://postgres@127.0.0.1:%d/postgres", pg_port);
-    return pg_url;
 }
+
+void h_pg_down(void) {
+    if (pg_pid <= 0) return;
+    kill(pg_pid, SIGINT); /* fast shutdown: clients are disconnected, data is kept */
+    for (int i = 0; i < 200 && kill(pg_pid, 0) == 0; i++) msleep(50);
+    pg_pid = 0;
+}
+
+void h_pg_up(void) { pg_ctl_start(); }
 
 void h_stop_pg(void) {
     if (pg_pid <= 0) return;

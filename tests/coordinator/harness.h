@@ -21,6 +21,10 @@ int h_free_port(void);
 /* PostgreSQL: returns a DATABASE_URL (static buffer) or aborts with a message. */
 const char *h_start_pg(void);
 void h_stop_pg(void);
+/* Stops the PostgreSQL started by h_start_pg (fast shutdown, data kept) and starts it again on the
+ * same port: for tests of a database that goes away and comes back. */
+void h_pg_down(void);
+void h_pg_up(void);
 /* redis-server --save '' --appendonly no; returns REDIS_URL. */
 const char *h_start_redis(void);
 void h_stop_redis(void);

@@ -254,6 +254,45 @@ static void test_two_coordinators(const char *data_dir, const char *const *env_e
     h_kill_coord(b, SIGTERM);
 }
 
+/* The database goes away and comes back: requests meanwhile get 503 store_unavailable (nothing
+ * half-done), and the coordinator serves again once PostgreSQL is back, without a restart. */
+static void test_pg_restart(const char *data_dir, const char *const *env_extra) {
+    int idx = h_start_coord(data_dir, env_extra);
+    int port = h_coord_port(idx);
+    long long id = create_task(port, 900000);
+    h_pg_down();
+    h_resp r = h_get(port, "/public/stats", NULL);
+    ASSERT_EQ(r.status, 503);
+    ASSERT_CONTAINS(r.body, "store_unavailable");
+    h_resp_free(&r);
+    r = h_get(port, "/health", NULL);
+    ASSERT_EQ(r.status, 503);
+    h_resp_free(&r);
+    h_pg_up();
+    /* each pooled connection notices the restart once and reconnects */
+    long st = 0;
+    long long att = 0;
+    for (int i = 0; i < 40 && st != 200; i++) {
+        r = h_post(port, "/tasks/claim", tok, "{\"worker_id\":\"after\",\"capabilities\":[\"execute\"]}");
+        st = r.status;
+        if (st == 200) {
+            ASSERT_EQ(h_json_int(r.body, "task.task_id"), id);
+            att = h_json_int(r.body, "task.attempt");
+        }
+        else ASSERT_TRUE(st == 503 || st == 401 || st == 204);
+        h_resp_free(&r);
+        if (st != 200) usleep(100000);
+    }
+    ASSERT_EQ(st, 200);
+    char path[64], body[128];
+    snprintf(path, sizeof path, "/tasks/%lld/complete", id);
+    snprintf(body, sizeof body, "{\"worker_id\":\"after\",\"attempt\":%lld,\"result\":1}", att);
+    r = h_post(port, path, tok, body);
+    ASSERT_EQ(r.status, 200);
+    h_resp_free(&r);
+    h_kill_coord(idx, SIGTERM);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) T_FAIL("usage: %s sqlite|pg", argv[0]);
     bool pg = strcmp(argv[1], "pg") == 0;
@@ -273,6 +312,7 @@ int main(int argc, char **argv) {
     test_vanish(data_dir, extra);
     test_sigkill(data_dir, extra);
     if (pg) {
+        test_pg_restart(data_dir, extra);
         snprintf(rurl, sizeof rurl, "REDIS_URL=%s", h_start_redis());
         extra[1] = rurl;
         test_two_coordinators(data_dir, extra);
