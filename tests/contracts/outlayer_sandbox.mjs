@@ -105,6 +105,17 @@ try {
   gas.on_execution_response = cb ? cb.gas : 0n;
   check((await view('get_request', { request_id: q1.request_id })) === null, 'the settled request is gone');
 
+  // 1b. an output above the 1024-byte resume payload is kept in state and re-attached by the callback
+  const hb = await send(alice, OL, 'request_execution', { source: { GitHub: { repo: 'r', commit: 'c' } } }, DEP);
+  const qb = await pendingFor('alice.test.near');
+  const text = 'z'.repeat(5000);
+  const rb = await resolve(op, qb.request_id, { success: true, output: { Text: text }, resources_used: { instructions: 0, time_ms: 1 } });
+  check(rb.status.SuccessValue !== undefined, 'a 5000-byte output resolves: ' + JSON.stringify(rb.status).slice(0, 200));
+  gas.resolve_large = BigInt(rb.transaction_outcome.outcome.gas_burnt) + rb.receipts_outcome.reduce((s, o) => s + BigInt(o.outcome.gas_burnt), 0n);
+  const fb = await final(hb, 'alice.test.near');
+  check(value(fb) === JSON.stringify(text), 'the caller receives the whole 5000-byte output');
+  check(events(fb, 'execution_completed')[0].data[0].payment_refunded === String(DEP - BASE - PER_MS), 'large output: exact refund');
+
   // 2. a failed run keeps only the base fee and returns null
   const h2 = await send(alice, OL, 'request_execution', { source: { GitHub: { repo: 'r', commit: 'c' } } }, DEP);
   const q2 = await pendingFor('alice.test.near');
@@ -131,6 +142,20 @@ try {
   const m = await tryCall(alice, { contractId: OL, methodName: 'request_execution', args: Buffer.from('{"source":1,}'), deposit: DEP, gas: teraToGas(150) });
   check(/invalid JSON arguments: object: trailing comma at byte 12/.test(JSON.stringify(m.status)), 'malformed JSON is refused: ' + JSON.stringify(m.status).slice(0, 200));
 
+  // 4b. secrets: the deposit is the storage the entry takes, the rest and the delete come back exactly
+  const sec = { accessor: { Repo: { repo: 'github.com/a/b', branch: 'main' } }, profile: 'default',
+    encrypted_secrets_base64: 'c2VjcmV0', access: { AccountPattern: { pattern: '^[a-z]+\\.test\\.near$' } } };
+  const est = await view('estimate_storage_cost', { ...sec, owner: 'alice.test.near' });
+  const usage0 = (await outlayer.getState()).storageUsage;
+  const st = await tryCall(alice, { contractId: OL, methodName: 'store_secrets', args: sec, deposit: 10n ** 24n, gas: teraToGas(50) });
+  check(st.status.SuccessValue !== undefined, 'store_secrets');
+  const usage1 = (await outlayer.getState()).storageUsage;
+  check(BigInt(est) === BigInt(usage1 - usage0) * 10n ** 19n, `the estimate equals the storage taken (${est})`);
+  const got = await view('get_secrets', { accessor: sec.accessor, profile: 'default', owner: 'alice.test.near' });
+  check(got && got.storage_deposit === est && got.encrypted_secrets === 'c2VjcmV0', 'get_secrets shows the deposit');
+  const del = await tryCall(alice, { contractId: OL, methodName: 'delete_secrets', args: { accessor: sec.accessor, profile: 'default' }, gas: teraToGas(50) });
+  check(del.status.SuccessValue !== undefined && (await outlayer.getState()).storageUsage === usage0, 'delete_secrets frees the storage');
+
   // 5. coinflip: win, loss, timeout
   const cf = await mk('coinflip.test.near', 30), player = await mk('player.test.near', 20);
   await cf.deployContract(readFileSync(coinflipWasm));
@@ -153,7 +178,8 @@ try {
 
   const tg = (g) => (Number(g) / 1e12).toFixed(2) + ' Tgas';
   console.log(`gas (sandbox): request_execution ${tg(gas.request_execution)}, resolve_execution ${tg(gas.resolve_execution)}, ` +
-    `on_execution_response ${tg(gas.on_execution_response)}; outlayer.wasm ${readFileSync(outlayerWasm).length} bytes`);
+    `on_execution_response ${tg(gas.on_execution_response)}, resolve_execution with a 5000-byte output ${tg(gas.resolve_large)}; ` +
+    `outlayer.wasm ${readFileSync(outlayerWasm).length} bytes`);
 } finally {
   await sb.stop();
 }
