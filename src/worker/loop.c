@@ -366,6 +366,84 @@ static void fail_build(const wk_loop *L, lease *ls, const worker_build_result *r
     finish(L, ls, NULL, msg, retryable(r->status));
 }
 
+/* Before an execute task runs: the request must be pending on chain exactly as the task says, and
+ * the yield window must leave time for the build (when not cached, at most the build cap) and the run.
+ * On refusal the task is failed without retry (it times out on chain and the payer is refunded). */
+static bool chain_precheck(const wk_loop *L, json_t *task, lease *ls) {
+    json_t *payload = json_object_get(task, "payload");
+    long long rid = (long long)json_integer_value(json_object_get(task, "request_id"));
+    json_t *onchain = NULL;
+    ol_err e;
+    char why[256];
+    if (wk_chain_get_request(L->chain, rid, &onchain, &e) != 0) {
+        snprintf(why, sizeof why, "reading request %lld from chain failed: %.180s", rid, e.msg);
+        finish(L, ls, NULL, why, true);
+        return false;
+    }
+    bool ok = wk_request_matches(onchain, payload, why, sizeof why);
+    if (ok) {
+        uint64_t now = 0;
+        json_t *lim = json_object_get(onchain, "resource_limits");
+        json_t *secs = json_object_get(lim, "max_execution_seconds");
+        uint64_t run_ms = (json_is_integer(secs) ? (uint64_t)json_integer_value(secs) : WORKER_MAX_SECONDS_DEFAULT) * 1000u;
+        uint64_t need = run_ms + 5000u; /* + sending the resolution */
+        if (wk_chain_height(L->chain, &now, &e) != 0) {
+            snprintf(why, sizeof why, "reading the chain height failed: %.200s", e.msg);
+            json_decref(onchain);
+            finish(L, ls, NULL, why, true);
+            return false;
+        }
+        ok = wk_window_ok((uint64_t)json_integer_value(json_object_get(onchain, "block_height")), now, L->yield_blocks,
+                          L->block_ms, need, why, sizeof why);
+    }
+    json_decref(onchain);
+    if (!ok) {
+        OL_WARN("task %lld (request %lld): %s", ls->task_id, rid, why);
+        finish(L, ls, NULL, why, false);
+    }
+    return ok;
+}
+
+/* After a run: resolve_execution on chain (when there is a chain), then the task's completion with
+ * the transaction's hash. A failed resolution is retried by another attempt (the contract takes the
+ * first resolution only, so a repeat is harmless). */
+static void report_and_finish(const wk_loop *L, json_t *task, lease *ls, json_t *result) {
+    if (L->chain) {
+        long long rid = (long long)json_integer_value(json_object_get(task, "request_id"));
+        bool already = false;
+        char tx[64];
+        ol_err e;
+        if (wk_chain_resolve(L->chain, rid, json_object_get(result, "response"), json_object_get(result, "report"), &already,
+                             tx, &e) != 0) {
+            char why[300];
+            snprintf(why, sizeof why, "resolve_execution failed: %s", e.msg);
+            OL_WARN("task %lld (request %lld): %s", ls->task_id, rid, why);
+            json_decref(result);
+            finish(L, ls, NULL, why, true);
+            return;
+        }
+        json_object_set_new(result, "resolve_tx", json_string(tx));
+        json_object_set_new(result, "already_resolved", json_boolean(already));
+    }
+    finish(L, ls, result, NULL, false);
+}
+
+static void *monitor_thread(void *p) {
+    const wk_loop *L = p;
+    long long cursor = 0;
+    while (!atomic_load(&g_stop)) {
+        size_t created = 0;
+        ol_err e;
+        if (wk_monitor_page(L->chain, L, &cursor, &created, &e) != 0)
+            OL_WARN("monitor: %s", e.msg);
+        else if (created)
+            OL_INFO("monitor: %zu new task(s)", created);
+        if (cursor == 0)
+            usleep(L->monitor_interval_ms * 1000u);
+    }
+    return NULL;
+}
+
 static void run_task(const wk_loop *L, json_t *task) {
     lease ls = {.L = L};
     ls.task_id = (long long)json_integer_value(json_object_get(task, "task_id"));
@@ -380,6 +458,9 @@ static void run_task(const wk_loop *L, json_t *task) {
 
     json_t *params = json_object_get(payload, "params");
     bool force = json_is_true(json_object_get(params, "force_rebuild"));
+    bool execute = !(kind && strcmp(kind, "compile") == 0);
+    if (execute && L->chain && !chain_precheck(L, task, &ls))
+        goto out;
     json_t *source = json_object_get(payload, "source");
     if (!source)
         source = json_object_get(payload, "code_source");
@@ -403,13 +484,14 @@ static void run_task(const wk_loop *L, json_t *task) {
         char error[WK_TASK_ERROR_MAX + 1] = "";
         bool retry = false;
         if (g_executor(L, task, &mod, cached, &result, error, sizeof error, &retry) == 0 && result)
-            finish(L, &ls, result, NULL, false);
+            report_and_finish(L, task, &ls, result);
         else
             finish(L, &ls, NULL, *error ? error : "execution failed", retry);
     } else {
         finish(L, &ls, NULL, "this worker cannot execute (no executor); released", true);
     }
     worker_build_result_free(&mod);
+out:
     pthread_mutex_lock(&ls.mu);
     ls.done = true;
     pthread_cond_signal(&ls.cv);
@@ -497,6 +579,8 @@ int wk_loop_run(const wk_loop_settings *s) {
         fprintf(stderr, "outlayer worker: cannot start a task slot\n");
         return 1;
     }
+    pthread_t mon;
+    bool mon_on = L.monitor && L.chain && pthread_create(&mon, NULL, monitor_thread, &L) == 0;
     OL_INFO("worker %s: %u slots on %s (compile %s, execute %s)", L.worker_id, n, L.api_base_url, L.compile ? "on" : "off",
             L.execute && g_executor ? "on" : "off");
     /* Signals: the first stops claiming, the second releases. A watcher thread exits with the slots. */
@@ -521,6 +605,8 @@ int wk_loop_run(const wk_loop_settings *s) {
                 break;
         }
     }
+    if (mon_on)
+        pthread_join(mon, NULL);
     OL_INFO("worker %s: stopped", L.worker_id);
     return 0;
 }

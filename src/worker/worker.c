@@ -33,6 +33,14 @@ static const ol_cfg_def settings[] = {
     {"WORKER_KEY_FILE", OL_CFG_STRING, 1, 1024, "./.outlayer/worker-key.json",
      "the worker's ed25519 key (near-cli credentials JSON, mode 0600); created when missing", 0},
     {"OPERATOR_ACCOUNT_ID", OL_CFG_STRING, 2, 64, "operator.test.near", "the account whose function-call key the worker key is", 0},
+    {"NEAR_RPC_URL", OL_CFG_STRING, 0, 1024, NULL,
+     "NEAR JSON-RPC endpoint; empty = no chain (tasks are run and completed, nothing is resolved)", 0},
+    {"OUTLAYER_CONTRACT_ID", OL_CFG_STRING, 0, 64, NULL, "the OutLayer contract (needed with NEAR_RPC_URL)", 0},
+    {"ENABLE_EVENT_MONITOR", OL_CFG_BOOL, 0, 0, "false", "page the contract's pending requests into tasks", 0},
+    {"MONITOR_INTERVAL_MS", OL_CFG_INT, 50, 60000, "500", "pause between scans of the pending requests", 0},
+    {"YIELD_WINDOW_BLOCKS", OL_CFG_INT, 1, 100000, "200", "NEAR's yield timeout in blocks", 0},
+    {"BLOCK_TIME_MS", OL_CFG_INT, 50, 10000, "500",
+     "shortest block time to expect (sandbox 500, mainnet ~1000): a task is skipped when its window is too short", 0},
     {"LOG_LEVEL", OL_CFG_STRING, 1, 8, "info", "debug, info, warn, error or off", 0},
 };
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
@@ -181,7 +189,29 @@ int worker_main(int argc, char **argv) {
 #ifdef OUTLAYER_WORKER_EXEC
     worker_set_executor(wk_exec_task);
 #endif
+    wk_chain chain;
+    const char *rpc = ol_config_str(cfg, "NEAR_RPC_URL"), *contract = ol_config_str(cfg, "OUTLAYER_CONTRACT_ID");
+    ls.monitor = ol_config_bool(cfg, "ENABLE_EVENT_MONITOR");
+    ls.monitor_interval_ms = (unsigned)ol_config_int(cfg, "MONITOR_INTERVAL_MS");
+    ls.yield_blocks = (unsigned)ol_config_int(cfg, "YIELD_WINDOW_BLOCKS");
+    ls.block_ms = (unsigned)ol_config_int(cfg, "BLOCK_TIME_MS");
+    if (*rpc) {
+        if (!*contract) {
+            fprintf(stderr, "outlayer worker: setting OUTLAYER_CONTRACT_ID: required with NEAR_RPC_URL\n");
+            goto out;
+        }
+        if (wk_chain_open(&chain, rpc, contract, &ls.key, &err) != 0) {
+            fprintf(stderr, "outlayer worker: setting NEAR_RPC_URL: %s\n", err.msg);
+            goto out;
+        }
+        ls.chain = &chain;
+    } else if (ls.monitor) {
+        fprintf(stderr, "outlayer worker: setting ENABLE_EVENT_MONITOR: needs NEAR_RPC_URL\n");
+        goto out;
+    }
     status = wk_loop_run(&ls);
+    if (ls.chain)
+        wk_chain_close(ls.chain);
 out:
     ol_config_free(cfg);
     return status;

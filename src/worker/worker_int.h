@@ -54,6 +54,28 @@ extern _Atomic int wk_proc_abort;
  * differently (new flags, new toolchain), so old entries are not served for new builds. */
 #define WORKER_BUILDER_VERSION "outlayer-worker-1"
 
+/* The chain side (chain.c): an RPC client, the nonce manager and the worker key as signer. */
+typedef struct wk_chain {
+    near_rpc *rpc;
+    near_nonce_mgr *nonces;
+    near_signer *signer;
+    char contract[NEAR_ACCOUNT_ID_MAX + 1];
+} wk_chain;
+int wk_chain_open(wk_chain *c, const char *rpc_url, const char *contract, const near_credentials *key, ol_err *err);
+void wk_chain_close(wk_chain *c);
+/* get_request at final blocks; *out NULL when the contract answers null. */
+int wk_chain_get_request(wk_chain *c, long long request_id, struct json_t **out, ol_err *err);
+int wk_chain_height(wk_chain *c, uint64_t *height, ol_err *err);
+/* resolve_execution {request_id, response, report}; *already when the contract says the request was
+ * resolved or settled before (success for us). tx_hash gets the transaction's hash when sent. */
+int wk_chain_resolve(wk_chain *c, long long request_id, const struct json_t *response, const struct json_t *report,
+                     bool *already, char tx_hash[64], ol_err *err);
+/* Pure checks (no I/O): the task's payload against the request on chain (NULL = not pending); and
+ * whether need_ms still fits before the yield window (created_height + yield_blocks) closes. */
+bool wk_request_matches(const struct json_t *chain_req, const struct json_t *payload, char *why, size_t cap);
+bool wk_window_ok(uint64_t created_height, uint64_t now_height, unsigned yield_blocks, unsigned block_ms, uint64_t need_ms,
+                  char *why, size_t cap);
+
 /* The task loop's settings (strings borrowed for its lifetime). */
 typedef struct wk_loop_settings {
     const char *api_base_url, *token, *worker_id;
@@ -61,8 +83,16 @@ typedef struct wk_loop_settings {
     bool compile, execute;
     const worker_build_config *build;
     near_credentials key; /* the worker's key: signs the seeds (and, with the reporter, resolutions) */
+    wk_chain *chain;      /* NULL: no chain (tasks are run and completed, nothing is resolved) */
+    bool monitor;         /* page list_pending_requests into tasks (needs chain) */
+    unsigned monitor_interval_ms;
+    unsigned yield_blocks, block_ms; /* the yield window and the shortest block time to expect */
 } wk_loop_settings;
 typedef wk_loop_settings wk_loop;
+
+/* One page of the monitor: list_pending_requests from *cursor, one execute task per request (the
+ * coordinator dedupes), *cursor advanced (0 after the last page). */
+int wk_monitor_page(wk_chain *c, const wk_loop *L, long long *cursor, size_t *created, ol_err *err);
 
 /* Runs the slots until SIGINT/SIGTERM; returns the exit status. */
 int wk_loop_run(const wk_loop_settings *s);
