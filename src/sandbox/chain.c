@@ -704,6 +704,7 @@ static int run_call(exec_ctx *x, size_t i, json_t **kind, ol_err *err) {
     call->result_len = x->res_len;
     call->logs = json_array();
     derive_id(r->id, x->blk->height, UINT64_MAX - i, call->action_hash);
+    memcpy(call->receipt_id, r->id, 32);
     uint8_t seed_in[64];
     memcpy(seed_in, call->action_hash, 32);
     memcpy(seed_in + 32, x->blk->hash, 32);
@@ -1426,7 +1427,7 @@ json_t *sb_tx_result(sb_chain *c, const uint8_t hash[32], bool experimental, con
         cur = json_object_get(json_object_get(o, "outcome"), "status");
     }
     if (!status) status = json_string("Started");
-    res = json_pack("{s:s,s:o,s:O,s:O,s:o}", "final_execution_status", wait_level, "status", status, "transaction",
+    res = json_pack("{s:s,s:o,s:o,s:O,s:o}", "final_execution_status", wait_level, "status", status, "transaction",
                     tview, "transaction_outcome", tx_outcome, "receipts_outcome", outcomes);
     if (experimental) json_object_set_new(res, "receipts", receipts);
     else json_decref(receipts);
@@ -1436,4 +1437,37 @@ out:
     json_decref(tview);
     json_decref(tx_outcome);
     return res;
+}
+
+json_t *sb_receipt_json(sb_chain *c, const uint8_t id[32]) {
+    sqlite3_stmt *st;
+    json_t *v = NULL;
+    if (sqlite3_prepare_v2(c->db, "SELECT id, predecessor, receiver, body FROM receipts WHERE id=?", -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_blob(st, 1, id, 32, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) v = receipt_view(st);
+    sqlite3_finalize(st);
+    return v;
+}
+
+void sb_chunk_contents(sb_chain *c, uint64_t height, json_t *txs, json_t *receipts) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, "SELECT raw, hash FROM txs WHERE height=? AND error IS NULL ORDER BY rowid", -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)height);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            json_t *t = transaction_view(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 1));
+            if (t) json_array_append_new(txs, t);
+        }
+        sqlite3_finalize(st);
+    }
+    if (sqlite3_prepare_v2(c->db, "SELECT id, predecessor, receiver, body FROM receipts WHERE height=? ORDER BY seq", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)height);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            json_t *r = receipt_view(st);
+            if (r) json_array_append_new(receipts, r);
+        }
+        sqlite3_finalize(st);
+    }
 }

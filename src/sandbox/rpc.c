@@ -535,6 +535,63 @@ static void fast_forward(sb_chain *c, json_t *params, rpc_out *o) {
     o->result = json_object();
 }
 
+/* EXPERIMENTAL_changes: data_changes of accounts in one block (recorded by storage_write/remove); the other
+ * change types are answered with an empty list. */
+static void changes(sb_chain *c, json_t *params, rpc_out *o) {
+    if (!json_is_object(params)) return parse_error(o, "params must be an object");
+    const char *type = json_string_value(json_object_get(params, "changes_type"));
+    if (!type) return parse_error(o, "missing field `changes_type`");
+    sb_block b;
+    if (!resolve_block(c, params, &b, o)) return;
+    json_t *list = json_array();
+    if (strcmp(type, "data_changes") == 0) {
+        json_t *ids = json_object_get(params, "account_ids");
+        uint8_t *prefix;
+        size_t pn;
+        if (!json_is_array(ids)) {
+            json_decref(list);
+            return parse_error(o, "missing field `account_ids`");
+        }
+        if (!b64_arg(json_object_get(params, "key_prefix_base64"), &prefix, &pn, o, "key_prefix_base64")) {
+            json_decref(list);
+            return;
+        }
+        size_t i;
+        json_t *id;
+        json_array_foreach(ids, i, id) {
+            sqlite3_stmt *st;
+            if (!json_is_string(id) ||
+                sqlite3_prepare_v2(c->db,
+                                   "SELECT key, value, receipt_id FROM changes WHERE height=? AND account_id=?"
+                                   " AND substr(key,1,?)=? ORDER BY rowid",
+                                   -1, &st, NULL) != SQLITE_OK)
+                continue;
+            sqlite3_bind_int64(st, 1, (sqlite3_int64)b.height);
+            sqlite3_bind_text(st, 2, json_string_value(id), -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, (sqlite3_int64)pn);
+            sqlite3_bind_blob(st, 4, pn ? (const void *)prefix : "", (int)pn, SQLITE_STATIC);
+            while (sqlite3_step(st) == SQLITE_ROW) {
+                bool del = sqlite3_column_type(st, 1) == SQLITE_NULL;
+                json_t *ch = json_pack("{s:s,s:o}", "account_id", json_string_value(id), "key_base64",
+                                       b64(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0)));
+                if (!del)
+                    json_object_set_new(ch, "value_base64",
+                                        b64(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1)));
+                json_array_append_new(list, json_pack("{s:{s:s,s:o},s:s,s:o}", "cause", "type", "receipt_processing",
+                                                      "receipt_hash", sb_hash_json(sqlite3_column_blob(st, 2)), "type",
+                                                      del ? "data_deletion" : "data_update", "change", ch));
+            }
+            sqlite3_finalize(st);
+        }
+        free(prefix);
+    } else if (strcmp(type, "account_changes") != 0 && strcmp(type, "all_access_key_changes") != 0 &&
+               strcmp(type, "single_access_key_changes") != 0 && strcmp(type, "contract_code_changes") != 0) {
+        json_decref(list);
+        return parse_error(o, "unknown changes_type");
+    }
+    o->result = json_pack("{s:o,s:o}", "block_hash", sb_hash_json(b.hash), "changes", list);
+}
+
 static void dispatch(sb_chain *c, const char *method, json_t *params, rpc_out *o) {
     sb_block b;
     if (strcmp(method, "status") == 0) {
@@ -569,8 +626,10 @@ static void dispatch(sb_chain *c, const char *method, json_t *params, rpc_out *o
         if (!found)
             return handler_error(o, "UNKNOWN_CHUNK", json_pack("{s:s}", "chunk_hash", ch ? ch : ""),
                                  json_string("Chunk Missing (unavailable on the node)"));
-        o->result = json_pack("{s:s,s:o,s:[],s:[]}", "author", SB_ROOT_ACCOUNT, "header", chunk_header(&b),
-                              "transactions", "receipts");
+        json_t *txs = json_array(), *rcs = json_array();
+        sb_chunk_contents(c, b.height, txs, rcs);
+        o->result = json_pack("{s:s,s:o,s:o,s:o}", "author", SB_ROOT_ACCOUNT, "header", chunk_header(&b), "transactions",
+                              txs, "receipts", rcs);
     } else if (strcmp(method, "gas_price") == 0) {
         if (resolve_block(c, params, &b, o)) o->result = json_pack("{s:s}", "gas_price", OL_STR(SB_GAS_PRICE));
     } else if (strcmp(method, "query") == 0) {
@@ -599,6 +658,17 @@ static void dispatch(sb_chain *c, const char *method, json_t *params, rpc_out *o
                               "ed25519:11111111111111111111111111111111", "stake", "0", "shards", 0,
                               "current_fishermen", "next_fishermen", "current_proposals", "prev_epoch_kickout",
                               "epoch_start_height", (json_int_t)c->genesis_height, "epoch_height", 1);
+    } else if (strcmp(method, "EXPERIMENTAL_receipt") == 0) {
+        const char *rid = param_str(params, "receipt_id", 0);
+        uint8_t id[32];
+        if (!rid || ol_base58_decode_exact(rid, strlen(rid), id, 32, NULL))
+            return parse_error(o, "receipt_id must be base58 of 32 bytes");
+        o->result = sb_receipt_json(c, id);
+        if (!o->result)
+            handler_error(o, "UNKNOWN_RECEIPT", json_pack("{s:s}", "receipt_id", rid),
+                          json_sprintf("Receipt with id %s has never been observed on this node", rid));
+    } else if (strcmp(method, "EXPERIMENTAL_changes") == 0) {
+        changes(c, params, o);
     } else if (strcmp(method, "sandbox_fast_forward") == 0) {
         fast_forward(c, params, o);
     } else {

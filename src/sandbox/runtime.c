@@ -626,6 +626,21 @@ static int data_get(sb_call *x, const uint8_t *k, size_t kn, uint8_t **v, size_t
     return ret;
 }
 
+/* Records a storage change for EXPERIMENTAL_changes (inside the receipt's savepoint). */
+static void record_change(sb_call *x, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, bool deleted) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(x->db, "INSERT INTO changes(height, account_id, key, value, receipt_id) VALUES(?,?,?,?,?)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)x->height);
+    sqlite3_bind_text(st, 2, x->account, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, kn ? (const void *)k : "", (int)kn, SQLITE_STATIC);
+    if (!deleted) sqlite3_bind_blob(st, 4, vn ? (const void *)v : "", (int)vn, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, x->receipt_id, 32, SQLITE_STATIC);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+}
+
 static vm_trap read_key(vm_host_call *hc, sb_call *x, uint64_t len, uint64_t ptr, uint8_t **k, size_t *kn) {
     const uint8_t *p;
     vm_trap t = read_arg(hc, x, len, ptr, &p, kn);
@@ -671,6 +686,7 @@ HOST(storage_write) {
         t = host_fail(hc, x, "StorageError", "storage write failed");
         goto out;
     }
+    record_change(x, k, kn, v, vn, false);
     if (had) {
         x->acc->storage_usage = x->acc->storage_usage + vn - on;
         if ((t = charge(hc, 32117307ull * on))) goto out;
@@ -721,6 +737,7 @@ HOST(storage_remove) {
             sqlite3_step(st);
             sqlite3_finalize(st);
         }
+        record_change(x, k, kn, NULL, 0, true);
         uint64_t drop = kn + vn + SB_RECORD_EXTRA_BYTES;
         x->acc->storage_usage = x->acc->storage_usage > drop ? x->acc->storage_usage - drop : 0;
         t = reg_set(hc, x, a[2], v, vn);
@@ -1487,6 +1504,8 @@ int sb_run(sb_chain *c, const uint8_t code_hash[32], const char *method, sb_call
     x->fuel_start = (limit - x->load_gas) / OP_COST;
     ic.fuel = x->fuel_start;
     ic.max_memory_pages = SB_MAX_MEMORY_PAGES;
+    ic.stack_slots = SB_STACK_SLOTS;
+    ic.max_call_depth = SB_MAX_CALL_DEPTH;
     ic.user = x;
     vm_error ve;
     vm_instance *inst = vm_instance_new(m, imp, &ic, &ve);

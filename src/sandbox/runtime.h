@@ -20,6 +20,10 @@
 #define SB_MAX_INPUT_DEPS 128                  /* max_number_input_data_dependencies */
 #define SB_MAX_YIELD_PAYLOAD 1024u             /* max_yield_payload_size */
 #define SB_MODULE_CACHE 16                     /* compiled modules kept (by code hash) */
+/* Engine stacks per call: 64 Ki value cells (512 KiB) and 2000 frames are far above what NEAR's own
+ * max_stack_height lets a contract use, and keep a view call from zeroing 8 MiB every time. */
+#define SB_STACK_SLOTS (1u << 16)
+#define SB_MAX_CALL_DEPTH 2000u
 
 typedef struct sb_reg {
     uint64_t id;
@@ -71,6 +75,7 @@ typedef struct sb_call {
     uint64_t height, timestamp;
     uint8_t random_seed[32];
     uint8_t action_hash[32]; /* seeds data ids */
+    uint8_t receipt_id[32];  /* cause of storage changes (EXPERIMENTAL_changes) */
     sb_account *acc;         /* live account record */
     sqlite3 *db;
     uint64_t yield_blocks;

@@ -4,6 +4,7 @@
 #include "sandbox/sandbox_int.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,9 @@ int sandbox_main(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* large engine buffers (memories, stacks) come from mmap, zeroed lazily by the kernel, instead of a
+     * heap whose dynamic threshold would make every calloc memset megabytes */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     static sb_chain chain;
     sb_chain *c = &chain;
     ol_err err;

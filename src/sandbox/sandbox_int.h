@@ -113,6 +113,10 @@ json_t *sb_tx_result(sb_chain *c, const uint8_t hash[32], bool experimental, con
 uint64_t sb_action_fee(const near_action *a, bool sir, bool exec);
 uint64_t sb_arc_fee(bool sir, bool exec);
 
+/* ReceiptView of a stored receipt (NULL when unknown); the transactions and receipts of a block's chunk. */
+json_t *sb_receipt_json(sb_chain *c, const uint8_t id[32]);
+void sb_chunk_contents(sb_chain *c, uint64_t height, json_t *txs, json_t *receipts);
+
 /* JSON views shared by chain.c and rpc.c */
 json_t *sb_u128_json(near_u128 v);
 json_t *sb_hash_json(const uint8_t h[32]);

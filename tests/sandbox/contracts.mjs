@@ -41,6 +41,18 @@ try {
   // calls with storage, deposit, logs
   const r1 = await bob.callFunctionRaw({ contractId: 'c.test.near', methodName: 'set', args: { v: 'hello' } });
   check(r1.status.SuccessValue === '', 'set succeeds');
+  const rb = r1.receipts_outcome[0].block_hash;
+  const chg = await sb.rpc('EXPERIMENTAL_changes', { changes_type: 'data_changes', account_ids: ['c.test.near'],
+    key_prefix_base64: '', block_id: rb });
+  check(chg.result.changes.length === 1 && chg.result.changes[0].type === 'data_update' &&
+    Buffer.from(chg.result.changes[0].change.value_base64, 'base64').toString() === '{"v":"hello"}', 'EXPERIMENTAL_changes shows the data update');
+  const rec = await sb.rpc('EXPERIMENTAL_receipt', { receipt_id: r1.receipts_outcome[0].id });
+  check(rec.result && rec.result.receiver_id === 'c.test.near' && rec.result.receipt.Action.actions[0].FunctionCall.method_name === 'set',
+    'EXPERIMENTAL_receipt returns the receipt');
+  const unk = await sb.rpc('EXPERIMENTAL_receipt', { receipt_id: '11111111111111111111111111111111' });
+  check(unk.error && unk.error.cause.name === 'UNKNOWN_RECEIPT', 'unknown receipt error');
+  const ch = await provider.viewChunk([rb, 0]);
+  check(ch.transactions.some((t) => t.hash === r1.transaction.hash) && ch.receipts.length >= 1, 'chunk lists the transaction and receipts');
   const got = await provider.callFunction({ contractId: 'c.test.near', method: 'get', args: {} });
   check(got && got.v === 'hello', 'state written by a call is visible to views');
   const vs = await sb.rpc('query', { request_type: 'view_state', account_id: 'c.test.near', prefix_base64: '', finality: 'final' });

@@ -51,14 +51,17 @@ export class Sandbox {
     return raw ? { status: res.status, body } : body;
   }
   async kill(signal = 'SIGKILL') {
-    if (!this.proc) return;
-    const p = new Promise((r) => this.proc.on('exit', r));
+    if (!this.proc) return null;
+    const p = new Promise((r) => this.proc.on('exit', (code, sig) => r(code ?? sig)));
     this.proc.kill(signal);
-    await p;
+    const status = await p;
     this.proc = null;
+    return status;
   }
+  // SIGTERM: a clean shutdown must exit 0 (under sanitizers this also fails the test on leaks).
   async stop() {
-    await this.kill('SIGTERM');
+    const status = await this.kill('SIGTERM');
+    if (status !== null && status !== 0) fail('sandbox exited with ' + status + ' after SIGTERM');
     if (this.ownHome) rmSync(this.home, { recursive: true, force: true });
   }
 }
