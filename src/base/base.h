@@ -137,6 +137,8 @@ int ol_json_bool(const struct json_t *obj, const char *key, bool required, bool 
 #define OL_HTTP_HEADER_BYTES_MAX 32768 /* per-connection memory for the request line and headers (MHD) */
 #define OL_HTTP_BODY_MAX_DEFAULT (1024 * 1024) /* JSON bodies; routes that take modules set their own */
 #define OL_HTTP_IDLE_TIMEOUT_S 120   /* idle connection close; above the longest long poll (60 s) */
+#define OL_HTTP_DRAIN_MAX (8 * 1024 * 1024) /* an oversized body up to this is read and discarded before the
+                                             * 413 (clients see the answer); above it the 413 goes out at once */
 #define OL_HTTP_RESP_HEADERS 4
 enum { OL_HTTP_ERR_SYNTAX = 1, OL_HTTP_ERR_LIMIT = 2 };
 typedef struct ol_http_kv {

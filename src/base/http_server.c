@@ -320,11 +320,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (cl) {
             char *end;
             unsigned long long v = strtoull(cl, &end, 10);
-            if (*end || end == cl || v > st->max) {
+            if (*end || end == cl || v > OL_HTTP_DRAIN_MAX) {
                 char msg[128];
                 snprintf(msg, sizeof msg, "request body is larger than %zu bytes (the limit of this endpoint)", st->max);
                 return send_error(conn, 413, "body_too_large", msg);
             }
+            /* Moderately oversized: read and discard the body, then answer, so that the client (still
+             * sending) reliably sees the 413 instead of a reset connection. */
+            if (v > st->max) st->too_big = true;
         }
         return MHD_YES;
     }

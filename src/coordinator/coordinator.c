@@ -29,6 +29,8 @@ static const ol_cfg_def settings[] = {
     {"RATE_LIMIT_PER_MINUTE", OL_CFG_INT, 0, 1000000, "600", "requests a minute per client address on /public/* (0 = off)", 0},
     {"WORKER_ACTIVE_SECONDS", OL_CFG_INT, 1, 86400, "60", "a worker seen within this is alive", 0},
     {"MAX_CONNECTIONS", OL_CFG_INT, 4, 10000, "256", "concurrent HTTP connections (one thread each)", 0},
+    {"NEAR_RPC_URL", OL_CFG_STRING, 0, 1024, NULL, "NEAR JSON-RPC endpoint; /public/pricing reads the contract through it", 0},
+    {"OUTLAYER_CONTRACT_ID", OL_CFG_STRING, 0, 64, NULL, "the OutLayer contract (needed with NEAR_RPC_URL)", 0},
     {"CORS_ALLOWED_ORIGINS", OL_CFG_STRING, 0, 2048, NULL,
      "comma-separated origins (or *) allowed to read /public/*, /health and /metrics from a browser", 0},
     {"LOG_LEVEL", OL_CFG_STRING, 1, 8, "info", "debug, info, warn, error or off", 0},
@@ -139,7 +141,7 @@ static int token_command(const co_settings *set, const char *action, const char 
     return status;
 }
 
-static int serve(const co_settings *set, const char *port_file) {
+static int serve(const co_settings *set, const char *port_file, const char *rpc_url, const char *contract) {
     /* Signals are taken synchronously by this thread; every other thread inherits the mask. */
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -153,10 +155,21 @@ static int serve(const co_settings *set, const char *port_file) {
         fprintf(stderr, "outlayer coordinator: %s\n", err.msg);
         return 1;
     }
-    srv->pricing = g_pricing;
+    coordinator_pricing_source near_src = {0};
+    if (g_pricing.fetch) {
+        srv->pricing = g_pricing;
+    } else if (*rpc_url) {
+        if (co_near_pricing_new(rpc_url, contract, &near_src, &err)) {
+            fprintf(stderr, "outlayer coordinator: setting NEAR_RPC_URL: %s\n", err.msg);
+            co_server_free(srv);
+            return 2;
+        }
+        srv->pricing = near_src;
+    }
     if (co_server_start(srv, &err)) {
         fprintf(stderr, "outlayer coordinator: %s\n", err.msg);
         co_server_free(srv);
+        co_near_pricing_free(&near_src);
         return 1;
     }
     int port = ol_http_server_port(srv->http);
@@ -169,6 +182,7 @@ static int serve(const co_settings *set, const char *port_file) {
         if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 || rename(tmp, port_file) != 0) {
             fprintf(stderr, "outlayer coordinator: cannot write PORT_FILE %s\n", port_file);
             co_server_free(srv);
+            co_near_pricing_free(&near_src);
             return 1;
         }
     }
@@ -176,6 +190,7 @@ static int serve(const co_settings *set, const char *port_file) {
     sigwait(&sigs, &sig);
     OL_INFO("coordinator: signal %d, stopping", sig);
     co_server_free(srv);
+    co_near_pricing_free(&near_src);
     return 0;
 }
 
@@ -240,7 +255,13 @@ int coordinator_main(int argc, char **argv) {
             status = token_command(&set, action, name);
         }
     } else {
-        status = serve(&set, ol_config_str(cfg, "PORT_FILE"));
+        const char *rpc = ol_config_str(cfg, "NEAR_RPC_URL"), *contract = ol_config_str(cfg, "OUTLAYER_CONTRACT_ID");
+        if (*rpc && !*contract) {
+            fprintf(stderr, "outlayer coordinator: setting OUTLAYER_CONTRACT_ID: required with NEAR_RPC_URL\n");
+            status = 2;
+        } else {
+            status = serve(&set, ol_config_str(cfg, "PORT_FILE"), rpc, contract);
+        }
     }
 out:
     ol_config_free(cfg);

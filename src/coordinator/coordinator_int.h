@@ -158,6 +158,12 @@ bool co_wake_redis_up(co_wake *w);
 /* Fixed one-minute window per key; false when over limit (then *out_retry_s is set). */
 bool co_rate_allow(co_wake *w, const char *key, long long per_minute, int *out_retry_s);
 
+/* ---- pricing from the contract (pricing.c, through src/near) ----
+ * A pricing source that view-calls get_pricing and get_max_limits on contract at rpc_url; free with
+ * co_near_pricing_free. The answer is {pricing fields..., "max_limits": {...}|null, "contract_id"}. */
+int co_near_pricing_new(const char *rpc_url, const char *contract, coordinator_pricing_source *out, ol_err *err);
+void co_near_pricing_free(coordinator_pricing_source *src);
+
 /* ---- the server (api.c) ---- */
 typedef struct co_settings {
     const char *host;

@@ -89,6 +89,14 @@ int main(void) {
     ASSERT_CONTAINS(b.data, "\"len\":100");
     ASSERT_EQ(request(port, "POST", "/items/7/body", body, 101, NULL, &b), 413);
     ASSERT_CONTAINS(b.data, "\"code\":\"body_too_large\"");
+    /* a body far above the limit (beyond OL_HTTP_DRAIN_MAX) is refused at once: 413 or a closed
+     * connection, never a read of the whole body */
+    size_t huge = OL_HTTP_DRAIN_MAX + 1024;
+    char *hb = malloc(huge);
+    memset(hb, 'y', huge);
+    long hs = request(port, "POST", "/items/7/body", hb, huge, NULL, &b);
+    ASSERT_TRUE(hs == 413 || hs == 0);
+    free(hb);
     /* chunked (no Content-Length): limit enforced while streaming */
     struct curl_slist *ch = curl_slist_append(NULL, "Transfer-Encoding: chunked");
     ASSERT_EQ(request(port, "POST", "/items/7/body", body, 150, ch, &b), 413);

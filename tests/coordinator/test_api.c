@@ -1,10 +1,13 @@
 /* The coordinator's integration suite over HTTP against a real outlayer-coordinator process.
  * Usage: test_coordinator_api sqlite|pg redis|noredis — the same checks run against SQLite and a
  * PostgreSQL started here, with Redis (started here) on or off. */
+#include "base/base.h"
 #include "harness.h"
 #include "test.h"
 
+#include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -17,11 +20,45 @@
 
 static int port;
 static char tok[80];
+static bool with_pricing; /* the redis configurations also read pricing from a NEAR RPC endpoint */
 
 static long long now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A NEAR JSON-RPC endpoint for the contract views the coordinator reads (get_pricing, get_max_limits),
+ * answering in NEAR's query/call_function shape: result bytes as an array of integers. A real local
+ * server on loopback: the sandbox chain is another module. */
+static atomic_int rpc_calls;
+static void fake_rpc(const ol_http_request *req, ol_http_response *resp, void *ctx) {
+    json_t *in = json_loadb(req->body, req->body_len, 0, NULL);
+    const char *method = json_string_value(json_object_get(json_object_get(in, "params"), "method_name"));
+    const char *rtype = json_string_value(json_object_get(json_object_get(in, "params"), "request_type"));
+    const char *fin = json_string_value(json_object_get(json_object_get(in, "params"), "finality"));
+    const char *text = NULL;
+    if (rtype && strcmp(rtype, "call_function") == 0 && fin && strcmp(fin, "final") == 0 && method) {
+        if (strcmp(method, "get_pricing") == 0)
+            text = "{\"base_fee\":\"10000000000000000000000\",\"per_million_instructions_fee\":\"1000000000000000\","
+                   "\"per_ms_fee\":\"1000000000000000000\",\"per_compile_ms_fee\":\"2000000000000000000\"}";
+        else if (strcmp(method, "get_max_limits") == 0)
+            text = "{\"max_instructions\":100000000000,\"max_memory_mb\":1024,\"max_execution_seconds\":60}";
+    }
+    atomic_fetch_add(&rpc_calls, 1);
+    json_t *out;
+    if (text) {
+        json_t *bytes = json_array();
+        for (const char *p = text; *p; p++) json_array_append_new(bytes, json_integer((unsigned char)*p));
+        out = json_pack("{s:s,s:O,s:{s:o,s:[],s:I,s:s}}", "jsonrpc", "2.0", "id", json_object_get(in, "id"), "result",
+                        "result", bytes, "logs", "block_height", (json_int_t)10, "block_hash",
+                        "11111111111111111111111111111111");
+    } else {
+        out = json_pack("{s:s,s:O,s:{s:i,s:s,s:s}}", "jsonrpc", "2.0", "id", json_object_get(in, "id"), "error", "code",
+                        -32000, "message", "Server error", "name", "HANDLER_ERROR");
+    }
+    json_decref(in);
+    ol_http_json(resp, 200, out);
 }
 
 static long long tasks_total(void) {
@@ -137,7 +174,7 @@ static void test_auth_and_bad_input(void) {
     expect("GET", "/public/jobs?state=weird", NULL, NULL, 400, "invalid_parameter");
     expect("GET", "/nope", NULL, NULL, 404, "not_found");
     expect("DELETE", "/tasks", tok, NULL, 405, "method_not_allowed");
-    expect("GET", "/public/pricing", NULL, NULL, 503, "pricing_unavailable");
+    if (!with_pricing) expect("GET", "/public/pricing", NULL, NULL, 503, "pricing_unavailable");
     ASSERT_EQ(tasks_total(), before); /* nothing above changed state */
 }
 
@@ -418,7 +455,30 @@ int main(int argc, char **argv) {
     ASSERT_CONTAINS(help, "--task-lease-ms");
     ASSERT_CONTAINS(help, "token create --name NAME");
 
-    int idx = h_start_coord(data_dir, env);
+    /* NEAR RPC for pricing (redis configurations) */
+    with_pricing = redis;
+    ol_http_server *rpc = ol_http_server_new();
+    ol_err rerr;
+    ASSERT_EQ(ol_http_route(rpc, "POST", "/", 0, fake_rpc, NULL, &rerr), 0);
+    ASSERT_EQ(ol_http_server_start(rpc, "127.0.0.1", 0, 8, &rerr), 0);
+    char rpc_env[128];
+    snprintf(rpc_env, sizeof rpc_env, "NEAR_RPC_URL=http://127.0.0.1:%d", ol_http_server_port(rpc));
+    const char *env_run[12];
+    size_t ne = 0;
+    for (; env[ne]; ne++) env_run[ne] = env[ne];
+    if (with_pricing) {
+        env_run[ne++] = rpc_env;
+        env_run[ne++] = "OUTLAYER_CONTRACT_ID=outlayer.test.near";
+    }
+    env_run[ne] = NULL;
+    if (with_pricing) {
+        /* NEAR_RPC_URL without a contract is a configuration error naming the missing setting */
+        const char *no_contract[] = {dd, rpc_env, "PORT=0", NULL};
+        const char *none[] = {NULL};
+        char o2[256];
+        ASSERT_EQ(h_run_coord_cli(none, no_contract, o2, sizeof o2), 2);
+    }
+    int idx = h_start_coord(data_dir, env_run);
     port = h_coord_port(idx);
     h_resp r = h_get(port, "/health", NULL);
     ASSERT_EQ(r.status, 200);
@@ -433,6 +493,20 @@ int main(int argc, char **argv) {
             if (!up) usleep(50000);
         }
         ASSERT_TRUE(up);
+    }
+    if (with_pricing) {
+        r = h_get(port, "/public/pricing", NULL);
+        ASSERT_EQ(r.status, 200);
+        char b[64];
+        ASSERT_STREQ(h_json_str(r.body, "base_fee", b, sizeof b), "10000000000000000000000");
+        ASSERT_STREQ(h_json_str(r.body, "contract_id", b, sizeof b), "outlayer.test.near");
+        ASSERT_EQ(h_json_int(r.body, "max_limits.max_execution_seconds"), 60);
+        h_resp_free(&r);
+        int calls = atomic_load(&rpc_calls);
+        r = h_get(port, "/public/pricing", NULL); /* cached: no new RPC call */
+        ASSERT_EQ(r.status, 200);
+        h_resp_free(&r);
+        ASSERT_EQ(atomic_load(&rpc_calls), calls);
     }
     test_auth_and_bad_input();
     test_lifecycle();
@@ -459,6 +533,7 @@ int main(int argc, char **argv) {
     usleep(2200000);
     expect("POST", "/workers/heartbeat", tok, "{\"worker_id\":\"w1\"}", 401, "unauthorized");
     h_kill_coord(idx, SIGTERM);
+    ol_http_server_free(rpc);
     printf("ok (%s, %s)\n", argv[1], argv[2]);
     return 0;
 }
