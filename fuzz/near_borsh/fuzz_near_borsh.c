@@ -1,9 +1,10 @@
 /* libFuzzer target for src/near's decoders and the base encodings. The first input byte picks the
- * decoder; the rest is its input. Invariants, beyond "no crash, no leak": whatever decodes must
+ * decoder (0-2 borsh, 3-7 text parsers, 8 RPC outcome JSON); the rest is its input. Invariants, beyond "no crash, no leak": whatever decodes must
  * re-encode to exactly the same bytes (borsh and our text encodings are canonical), and a decoded
  * key or account id must format back to what was parsed. */
 #include "near/near.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,11 +91,27 @@ static void text(int kind, const uint8_t *p, size_t n) {
     free(back);
 }
 
+/* RPC outcome parsing on arbitrary JSON (what a hostile or broken node could send). */
+static void outcome(const uint8_t *p, size_t n) {
+    json_t *j = json_loadb((const char *)p, n, JSON_DECODE_ANY, NULL);
+    if (!j) return;
+    near_outcome_kind kind;
+    uint8_t *value = NULL;
+    size_t len = 0;
+    near_rpc_error d;
+    ol_err err;
+    int rc = near_rpc_outcome(j, &kind, &value, &len, &d, &err);
+    if (rc) CHECK(err.msg[0] != 0 && value == NULL);
+    free(value);
+    json_decref(j);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1 || size > (1 << 16)) return 0;
-    int kind = data[0] & 7;
+    int kind = data[0] % 9;
     if (kind <= 2) borsh(kind, data + 1, size - 1);
-    else text(kind, data + 1, size - 1);
+    else if (kind <= 7) text(kind, data + 1, size - 1);
+    else outcome(data + 1, size - 1);
     return 0;
 }

@@ -503,6 +503,13 @@ typedef struct near_signer near_signer;
 near_signer *near_signer_new(const char *account_id, const near_secret_key *keys, size_t n, ol_err *err);
 void near_signer_free(near_signer *s);
 const char *near_signer_account(const near_signer *s);
+size_t near_signer_key_count(const near_signer *s);
+const near_public_key *near_signer_public_key(const near_signer *s, size_t i); /* NULL when i is out of range */
+
+/* Signer for account_id from a near-cli credentials directory: <dir>/<network>/<account_id>.json, and
+ * every key file in <dir>/<network>/<account_id>/ (near-cli-rs per-key layout, *.json, sorted by name),
+ * together used in rotation. Each file's account_id must match. Fails when no key is found. */
+near_signer *near_signer_from_credentials(const char *dir, const char *network, const char *account_id, ol_err *err);
 
 typedef struct near_send_info {
     char hash[64];      /* base58 hash of the transaction finally sent */

@@ -1,12 +1,14 @@
 /* Nonce manager, multi-key signer and the sign-send-retry loop (see near.h). */
 #include "near/near.h"
 
+#include <dirent.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct nonce_entry {
     char account[NEAR_ACCOUNT_ID_MAX + 1];
@@ -186,6 +188,8 @@ void near_signer_free(near_signer *s) {
 }
 
 const char *near_signer_account(const near_signer *s) { return s->account; }
+size_t near_signer_key_count(const near_signer *s) { return s->n; }
+const near_public_key *near_signer_public_key(const near_signer *s, size_t i) { return i < s->n ? &s->pks[i] : NULL; }
 
 static size_t next_key(near_signer *s) {
     pthread_mutex_lock(&s->mu);
@@ -247,4 +251,71 @@ int near_send_call(near_nonce_mgr *m, near_signer *s, const char *receiver_id, c
     a.u.call.gas = gas;
     a.u.call.deposit = deposit;
     return near_send_actions(m, s, receiver_id, &a, 1, wait_until, result, info, detail, err);
+}
+
+/* ---- signer from a credentials directory ---- */
+
+static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static int add_key_file(const char *path, const char *account_id, near_secret_key *keys, size_t *n, ol_err *err) {
+    near_credentials c;
+    int rc = near_credentials_read(path, &c, err);
+    if (rc) return rc;
+    if (strcmp(c.account_id, account_id) != 0) {
+        sodium_memzero(&c, sizeof c);
+        return ol_err_set(err, NEAR_EINVAL, "credentials %s: account_id is not %s", path, account_id);
+    }
+    if (*n == NEAR_SIGNER_MAX_KEYS) {
+        sodium_memzero(&c, sizeof c);
+        return ol_err_set(err, NEAR_ELIMIT, "credentials: more than NEAR_SIGNER_MAX_KEYS (%d) keys for %s",
+                          NEAR_SIGNER_MAX_KEYS, account_id);
+    }
+    keys[(*n)++] = c.secret_key;
+    sodium_memzero(&c, sizeof c);
+    return 0;
+}
+
+near_signer *near_signer_from_credentials(const char *dir, const char *network, const char *account_id, ol_err *err) {
+    char path[4096];
+    if (near_credentials_path(dir, network, account_id, path, sizeof path, err)) return NULL;
+    near_secret_key keys[NEAR_SIGNER_MAX_KEYS];
+    size_t n = 0;
+    near_signer *s = NULL;
+    int rc = 0;
+    if (access(path, F_OK) == 0) rc = add_key_file(path, account_id, keys, &n, err);
+    /* per-key directory: same path without ".json" */
+    path[strlen(path) - 5] = 0;
+    DIR *d = rc ? NULL : opendir(path);
+    if (d) {
+        char *names[NEAR_SIGNER_MAX_KEYS + 1];
+        size_t nn = 0;
+        struct dirent *e;
+        while (!rc && (e = readdir(d))) {
+            size_t l = strlen(e->d_name);
+            if (l < 6 || strcmp(e->d_name + l - 5, ".json") != 0) continue;
+            if (nn == NEAR_SIGNER_MAX_KEYS) {
+                rc = ol_err_set(err, NEAR_ELIMIT, "credentials %s: more than NEAR_SIGNER_MAX_KEYS (%d) key files", path,
+                                NEAR_SIGNER_MAX_KEYS);
+                break;
+            }
+            if (!(names[nn] = strdup(e->d_name))) rc = ol_err_set(err, NEAR_ENOMEM, "credentials: out of memory");
+            else nn++;
+        }
+        closedir(d);
+        qsort(names, nn, sizeof names[0], name_cmp);
+        for (size_t i = 0; i < nn; i++) {
+            char kp[4096 + 256];
+            if (!rc) {
+                snprintf(kp, sizeof kp, "%s/%s", path, names[i]);
+                rc = add_key_file(kp, account_id, keys, &n, err);
+            }
+            free(names[i]);
+        }
+    }
+    if (!rc && n == 0)
+        rc = ol_err_set(err, NEAR_EIO, "credentials: no key for %s in %s/%s (expected %s.json or %s/*.json)", account_id,
+                        dir, network, account_id, account_id);
+    if (!rc) s = near_signer_new(account_id, keys, n, err);
+    sodium_memzero(keys, sizeof keys);
+    return s;
 }

@@ -201,11 +201,61 @@ static void test_credentials(void) {
     rmdir(dir);
 }
 
+/* A signer from near-cli's file plus near-cli-rs per-key files, in rotation order. */
+static void test_signer_from_credentials(void) {
+    char dir[] = "/tmp/near-signer-XXXXXX";
+    ASSERT_TRUE(mkdtemp(dir) != NULL);
+    char p[512];
+    ol_err err = {0};
+    snprintf(p, sizeof p, "%s/local", dir);
+    ASSERT_EQ(mkdir(p, 0700), 0);
+    ASSERT_TRUE(near_signer_from_credentials(dir, "local", "carol.test", &err) == NULL);
+    ASSERT_CONTAINS(err.msg, "no key for carol.test");
+    near_credentials c[3];
+    memset(c, 0, sizeof c);
+    for (int i = 0; i < 3; i++) {
+        ASSERT_EQ(near_key_generate(&c[i].secret_key, &c[i].public_key, &err), 0);
+        ol_strlcpy(c[i].account_id, "carol.test", sizeof c[i].account_id);
+    }
+    snprintf(p, sizeof p, "%s/local/carol.test.json", dir);
+    ASSERT_EQ(near_credentials_write(p, &c[0], &err), 0);
+    snprintf(p, sizeof p, "%s/local/carol.test", dir);
+    ASSERT_EQ(mkdir(p, 0700), 0);
+    snprintf(p, sizeof p, "%s/local/carol.test/b.json", dir);
+    ASSERT_EQ(near_credentials_write(p, &c[2], &err), 0);
+    snprintf(p, sizeof p, "%s/local/carol.test/a.json", dir);
+    ASSERT_EQ(near_credentials_write(p, &c[1], &err), 0);
+    near_signer *s = near_signer_from_credentials(dir, "local", "carol.test", &err);
+    if (!s) T_FAIL("%s", err.msg);
+    ASSERT_STREQ(near_signer_account(s), "carol.test");
+    ASSERT_EQ(near_signer_key_count(s), 3);
+    for (int i = 0; i < 3; i++) ASSERT_TRUE(near_public_key_eq(near_signer_public_key(s, (size_t)i), &c[i].public_key));
+    ASSERT_TRUE(near_signer_public_key(s, 3) == NULL);
+    near_signer_free(s);
+    /* a key file of another account is refused */
+    ol_strlcpy(c[2].account_id, "dave.test", sizeof c[2].account_id);
+    snprintf(p, sizeof p, "%s/local/carol.test/b.json", dir);
+    ASSERT_EQ(near_credentials_write(p, &c[2], &err), 0);
+    ASSERT_TRUE(near_signer_from_credentials(dir, "local", "carol.test", &err) == NULL);
+    ASSERT_CONTAINS(err.msg, "account_id is not carol.test");
+    unlink(p);
+    snprintf(p, sizeof p, "%s/local/carol.test/a.json", dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/local/carol.test", dir);
+    rmdir(p);
+    snprintf(p, sizeof p, "%s/local/carol.test.json", dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/local", dir);
+    rmdir(p);
+    rmdir(dir);
+}
+
 int main(void) {
     test_vector_keys();
     test_bad_keys();
     test_secp256k1();
     test_credentials();
+    test_signer_from_credentials();
     puts("test_keys: ok");
     return 0;
 }
