@@ -1272,6 +1272,8 @@ int sb_chain_open(sb_chain *c, const char *home, ol_err *err) {
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cond, NULL);
     c->yield_blocks = SB_DEFAULT_YIELD_BLOCKS;
+    c->wait_ms = SB_WAIT_TIMEOUT_MS;
+    c->fast_forward_max = SB_FAST_FORWARD_MAX;
     if (near_init(err)) return -1;
     if (!ol_strlcpy(c->home, home, sizeof c->home)) return ol_err_set(err, -1, "--home too long"), -1;
     if (mkdir_p(home, err)) return -1;

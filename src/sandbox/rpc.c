@@ -439,7 +439,9 @@ static void wait_tx(sb_chain *c, const uint8_t hash[32], const char *wait, bool 
     const char *level = wait ? wait : "EXECUTED_OPTIMISTIC";
     struct timespec dl;
     clock_gettime(CLOCK_REALTIME, &dl);
-    dl.tv_sec += SB_WAIT_TIMEOUT_MS / 1000;
+    dl.tv_sec += c->wait_ms / 1000;
+    dl.tv_nsec += (c->wait_ms % 1000) * 1000000;
+    if (dl.tv_nsec >= 1000000000) dl.tv_sec++, dl.tv_nsec -= 1000000000;
     for (;;) {
         json_t *txerr = NULL;
         sb_tx_stage st = sb_tx_stage_of(c, hash, &txerr);
@@ -460,7 +462,7 @@ static void wait_tx(sb_chain *c, const uint8_t hash[32], const char *wait, bool 
             return handler_error(o, "UNKNOWN_TRANSACTION", json_pack("{s:s}", "requested_transaction_hash", h),
                                  json_sprintf("Transaction %s doesn't exist", h));
         }
-        if (pthread_cond_timedwait(&c->cond, &c->mu, &dl) != 0) {
+        if (c->wait_ms <= 0 || pthread_cond_timedwait(&c->cond, &c->mu, &dl) != 0) {
             struct timespec now;
             clock_gettime(CLOCK_REALTIME, &now);
             if (now.tv_sec > dl.tv_sec || (now.tv_sec == dl.tv_sec && now.tv_nsec >= dl.tv_nsec)) {
@@ -525,8 +527,11 @@ static void tx_status(sb_chain *c, json_t *params, bool experimental, rpc_out *o
 
 static void fast_forward(sb_chain *c, json_t *params, rpc_out *o) {
     json_t *d = json_object_get(params, "delta_height");
-    if (!json_is_integer(d) || json_integer_value(d) < 0 || json_integer_value(d) > SB_FAST_FORWARD_MAX)
-        return parse_error(o, "delta_height must be an integer in 0..=" OL_STR(SB_FAST_FORWARD_MAX));
+    if (!json_is_integer(d) || json_integer_value(d) < 0 || json_integer_value(d) > c->fast_forward_max) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "delta_height must be an integer in 0..=%ld (SB_FAST_FORWARD_MAX)", c->fast_forward_max);
+        return parse_error(o, msg);
+    }
     for (json_int_t i = 0; i < json_integer_value(d); i++) {
         ol_err e;
         if (sb_chain_produce(c, &e)) return internal_error(o, e.msg);

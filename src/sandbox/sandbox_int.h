@@ -47,6 +47,8 @@ typedef struct sb_chain {
     uint64_t genesis_ts;
     uint64_t seq;            /* next receipt / pool sequence number */
     uint64_t yield_blocks;
+    long wait_ms;           /* send_tx/tx wait before 408 (SB_WAIT_TIMEOUT_MS; the fuzz target sets 0) */
+    long fast_forward_max;  /* sandbox_fast_forward cap (SB_FAST_FORWARD_MAX; smaller in the fuzz target) */
     char home[SB_PATH_MAX];
 } sb_chain;
 
