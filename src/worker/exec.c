@@ -286,7 +286,8 @@ int worker_execute(const worker_exec_params *p, json_t **out_response, json_t **
             goto report;
         }
     }
-    resp = json_pack("{s:b,s:o,s:{s:I,s:I}}", "success", 1, "output", output, "resources_used", "instructions",
+    /* The contract's shape (the original's ExecutionOutput enum): {"Text":s} | {"Json":v} | {"Bytes":b64}. */
+    resp = json_pack("{s:b,s:{s:o},s:{s:I,s:I}}", "success", 1, "output", fmt, output, "resources_used", "instructions",
                      (json_int_t)res.fuel_used, "time_ms", (json_int_t)time_ms);
 report:
     if (!resp) {

@@ -413,13 +413,15 @@ static void report_and_finish(const wk_loop *L, json_t *task, lease *ls, json_t 
         bool already = false;
         char tx[64];
         ol_err e;
-        if (wk_chain_resolve(L->chain, rid, json_object_get(result, "response"), json_object_get(result, "report"), &already,
-                             tx, &e) != 0) {
+        int rc = wk_chain_resolve(L->chain, rid, json_object_get(result, "response"), json_object_get(result, "report"),
+                                  &already, tx, &e);
+        if (rc != 0) {
             char why[300];
             snprintf(why, sizeof why, "resolve_execution failed: %s", e.msg);
             OL_WARN("task %lld (request %lld): %s", ls->task_id, rid, why);
             json_decref(result);
-            finish(L, ls, NULL, why, true);
+            /* The contract refusing the resolution is deterministic: another attempt would fail alike. */
+            finish(L, ls, NULL, why, rc != NEAR_ERPC_CONTRACT);
             return;
         }
         json_object_set_new(result, "resolve_tx", json_string(tx));

@@ -205,7 +205,7 @@ int main(void) {
         long long te = h_json_int(r.body, "task_id");
         h_resp_free(&r);
         j = wait_state(te, "done", 30000);
-        ASSERT_CONTAINS(j, "\"output\":\"hi\\n\"");
+        ASSERT_CONTAINS(j, "\"output\":{\"Text\":\"hi\\n\"}");
         ASSERT_CONTAINS(j, "\"success\":true");
         ASSERT_CONTAINS(j, "cached module");
         ASSERT_CONTAINS(j, "output_hash");
