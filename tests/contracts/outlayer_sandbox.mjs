@@ -2,7 +2,8 @@
 // request -> operator resolves -> the caller's transaction ends with the output and the refund is exact; a
 // failed run keeps the base fee; no resolve -> after the yield window the payer gets the whole deposit back
 // and the request is gone; a second resolve, a non-operator resolve and a late resolve fail; malformed JSON
-// is refused with a message; coinflip plays win, loss and timeout rounds. Prints the gas the sandbox burnt
+// is refused with a message; secrets deposits; coinflip plays win, loss, timeout and refused rounds; upgrade
+// and migrate keep state and pending requests. Prints the gas the sandbox burnt
 // for request_execution, resolve_execution and on_execution_response.
 // Usage: node outlayer_sandbox.mjs outlayer-sandbox outlayer.wasm coinflip.wasm
 import { readFileSync } from 'node:fs';
@@ -173,8 +174,27 @@ try {
   check(loss.won === false && loss.paid === '0', 'coinflip loss keeps the stake: ' + JSON.stringify(loss));
   const to = await round('Heads', null);
   check(to.outcome === null && to.paid === '1000000000000000000000000', 'coinflip timeout returns the stake: ' + JSON.stringify(to));
+  // OutLayer refuses the request (paused): coinflip's callback sees the failed call and returns the stake
+  await tryCall(outlayer, { contractId: OL, methodName: 'set_paused', args: { paused: true } });
+  const hp = await send(player, 'coinflip.test.near', 'flip_coin', { choice: 'Tails' }, 10n ** 24n, 200);
+  const refused = JSON.parse(value(await final(hp, 'player.test.near')));
+  check(refused.outcome === null && refused.paid === '1000000000000000000000000', 'a refused request returns the stake: ' + JSON.stringify(refused));
+  await tryCall(outlayer, { contractId: OL, methodName: 'set_paused', args: { paused: false } });
   const stats = await view('get_stats', {}, 'coinflip.test.near');
-  check(stats.games === 3 && stats.wins === 1 && stats.losses === 1 && stats.refunds === 1 && stats.reserved === '0', 'coinflip stats');
+  check(stats.games === 4 && stats.wins === 1 && stats.losses === 1 && stats.refunds === 2 && stats.reserved === '0', 'coinflip stats');
+
+  // 6. upgrade: the owner redeploys (here the same code) and migrate runs; state and pending requests survive
+  const hu = await send(alice, OL, 'request_execution', { source: { GitHub: { repo: 'r', commit: 'c' } } }, DEP);
+  const qu = await pendingFor('alice.test.near');
+  const before = await view('get_stats');
+  const up = await tryCall(outlayer, { contractId: OL, methodName: 'upgrade', args: readFileSync(outlayerWasm), gas: teraToGas(300) });
+  check(up.status.SuccessValue !== undefined && up.receipts_outcome.some((o) => o.outcome.logs.includes('migrate: state at version 1')),
+    'upgrade deploys and migrates: ' + JSON.stringify(up.status).slice(0, 200));
+  const bad2 = await tryCall(alice, { contractId: OL, methodName: 'upgrade', args: readFileSync(outlayerWasm), gas: teraToGas(300) });
+  check(/only the owner outlayer.test.near may call this/.test(JSON.stringify(bad2.status)), 'only the owner can upgrade');
+  check(JSON.stringify(await view('get_stats')) === JSON.stringify(before), 'stats survive the upgrade');
+  await resolve(op, qu.request_id, { success: true, output: { Text: 'after upgrade' }, resources_used: { instructions: 0, time_ms: 0 } });
+  check(value(await final(hu, 'alice.test.near')) === '"after upgrade"', 'a request made before the upgrade settles after it');
 
   const tg = (g) => (Number(g) / 1e12).toFixed(2) + ' Tgas';
   console.log(`gas (sandbox): request_execution ${tg(gas.request_execution)}, resolve_execution ${tg(gas.resolve_execution)}, ` +
