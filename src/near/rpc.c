@@ -382,8 +382,9 @@ int near_rpc_gas_price(near_rpc *rpc, const near_block_ref *ref, near_u128 *pric
     if (rc) return rc;
     const char *s = jstr(r, "gas_price");
     ol_err sub;
-    if (!s || near_u128_parse(s, strlen(s), price, &sub))
-        rc = ol_err_set(err, NEAR_ERPC_SERVER, "rpc: gas_price: missing or malformed \"gas_price\"");
+    if (!s) rc = ol_err_set(err, NEAR_ERPC_SERVER, "rpc: gas_price: result without a \"gas_price\" string");
+    else if (near_u128_parse(s, strlen(s), price, &sub))
+        rc = ol_err_set(err, NEAR_ERPC_SERVER, "rpc: gas_price \"%.48s\": %s", s, sub.msg);
     json_decref(r);
     return rc;
 }
