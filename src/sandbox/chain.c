@@ -272,10 +272,13 @@ static int data_present(sb_chain *c, const uint8_t id[32]) {
 }
 
 /* A refund: predecessor "system", one Transfer, free (§2.3). */
+/* A gas refund keeps the signer as its signer (so the receiver can give the allowance back, §2.3); other
+ * refunds have signer "system". */
 static int refund_insert(sb_chain *c, const receipt *parent, const char *to, near_u128 amount, uint64_t height,
                          uint64_t *index, json_t *receipt_ids, ol_err *err) {
     near_action t = {.kind = NEAR_ACTION_TRANSFER, .u.transfer.deposit = amount};
-    receipt r = {.predecessor = "system", .receiver = to, .signer = "system", .signer_pk = parent->signer_pk,
+    bool gas = strcmp(to, parent->signer) == 0 && parent->gas_price != 0 && strcmp(parent->predecessor, "system") != 0;
+    receipt r = {.predecessor = "system", .receiver = to, .signer = gas ? parent->signer : "system", .signer_pk = parent->signer_pk,
                  .gas_price = 0, .actions = &t, .n_actions = 1, .is_refund = true};
     memcpy(r.tx_hash, parent->tx_hash, 32);
     derive_id(parent->id, height, (*index)++, r.id);
@@ -885,6 +888,20 @@ static int run_action(exec_ctx *x, size_t i, json_t **kind, ol_err *err) {
         if (!u128_add(x->acc.amount, a->u.transfer.deposit, &x->acc.amount)) {
             *kind = json_string("BalanceOverflow");
             return 1;
+        }
+        if (r->is_refund && strcmp(r->signer, r->receiver) == 0) {
+            /* gas refund: a function-call key with a finite allowance gets it back */
+            sb_key k;
+            pk_text(&r->signer_pk, pk);
+            int rc = sb_key_get(c, r->receiver, pk, &k, err);
+            if (rc < 0) return -1;
+            if (rc == 0) {
+                int pr = 0;
+                if (!k.full && k.has_allowance && u128_add(k.allowance, a->u.transfer.deposit, &k.allowance))
+                    pr = sb_key_put(c, r->receiver, pk, &k, err);
+                sb_key_clear(&k);
+                if (pr) return -1;
+            }
         }
         return 0;
     case NEAR_ACTION_FUNCTION_CALL:

@@ -80,6 +80,18 @@ try {
   const spent = b0 - await total(bob);
   check(spent === burnt * 100000000n, 'the signer pays exactly the gas burnt (rest refunded): ' + spent);
 
+  // a function-call key: its allowance pays the gas and gets the unused part back
+  const fk = KeyPair.fromRandom('ed25519');
+  await bob.addFunctionCallAccessKey({ publicKey: fk.getPublicKey(), contractId: 'c.test.near', methodNames: ['echo'],
+    allowance: nearToYocto(1) });
+  const bobFk = new Account('bob.test.near', provider, new KeyPairSigner(fk));
+  const r9 = await bobFk.callFunctionRaw({ contractId: 'c.test.near', methodName: 'echo', args: { fk: 1 }, gas: teraToGas(50) });
+  await sleep(200);
+  const burnt9 = r9.receipts_outcome.reduce((s, o) => s + BigInt(o.outcome.gas_burnt), BigInt(r9.transaction_outcome.outcome.gas_burnt));
+  const fkv = await bob.getAccessKey(fk.getPublicKey());
+  const allowance = BigInt(fkv.permission.FunctionCall.allowance);
+  check(allowance === nearToYocto(1) - burnt9 * 100000000n, 'allowance charged the gas and refunded the unused part: ' + allowance);
+
   // cross-contract: success, failing callee with a deposit refunded to the caller, missing callee
   const c0 = await total(c), d0 = await total(d);
   const r6 = await bob.callFunctionRaw({ contractId: 'c.test.near', methodName: 'call', args: Buffer.from('d.test.near|echo|hi'),
