@@ -5,8 +5,7 @@
  * modules are decoded, validated and instantiated with metering on; actions are invoked and their
  * results compared bit-exactly (NaN results by class); the assert_* commands must fail the way they
  * say. Text-format modules (module_type "text") test a parser we do not have: they are skipped by rule
- * and counted. The one other exception, also counted and printed: an action on an export whose name
- * holds a NUL byte, which vm.h's C-string names cannot express (docs/spec-suite.md).
+ * and counted; nothing else is skipped.
  *
  * Usage: spec_runner [-v] FILE.json...
  * Prints one line per file, "PASS|FAIL name: passed/total (skipped-text K)", each failing command above
@@ -60,10 +59,8 @@ typedef struct runner {
     size_t nnames, capnames;
     vm_instance *current;
     /* counters of this file */
-    /* skipped_nul_name: actions on an export whose name holds a NUL byte, which vm.h cannot name
-     * (docs/spec-suite.md, "Exceptions") */
     /* trap_text_differs: assert_trap passed (any trap counts) but our trap's name is not the spec's text */
-    unsigned long passed, failed, skipped_text, skipped_nul_name, wrong_kind, trap_text_differs;
+    unsigned long passed, failed, skipped_text, wrong_kind, trap_text_differs;
     /* set when the input itself is broken: the file stops and the exit status becomes 2 */
     bool fatal;
     char fatal_msg[1024];
@@ -78,7 +75,7 @@ typedef struct expected {
 } expected;
 
 /* The outcome of checking one command. */
-typedef enum outcome { OUT_PASS, OUT_FAIL, OUT_SKIP_TEXT, OUT_SKIP_NUL_NAME } outcome;
+typedef enum outcome { OUT_PASS, OUT_FAIL, OUT_SKIP_TEXT } outcome;
 
 static void set_fatal(runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_fatal(runner *r, const char *fmt, ...)
@@ -486,7 +483,6 @@ static bool value_matches(const expected *e, const vm_value *got)
 /* The result of running an action. */
 typedef struct action_result {
     bool ran;       /* false: the action could not be attempted (why), e.g. unknown module or export */
-    bool nul_name;  /* not attempted because the export name holds a NUL byte */
     vm_instance *inst; /* the instance it ran on */
     vm_trap trap;   /* when ran */
     vm_value *results; /* owned; nresults values when ran and trap == VM_TRAP_NONE */
@@ -525,13 +521,7 @@ static void run_action(runner *r, const json_t *action, int line, action_result 
                  modname ? " " : "", modname ? modname : "");
         return;
     }
-    if (strlen(field) != field_len) {
-        /* vm.h takes export names as C strings; this one has a NUL byte inside */
-        ar->nul_name = true;
-        snprintf(ar->why, sizeof ar->why, "the export name contains a NUL byte, which vm_call/vm_global_get "
-                                          "cannot express (names are C strings in vm.h)");
-        return;
-    }
+    /* names are passed with their length: names.wast has one made of NUL and control bytes */
 
     if (strcmp(type, "get") == 0) {
         ar->results = calloc(1, sizeof *ar->results);
@@ -539,8 +529,8 @@ static void run_action(runner *r, const json_t *action, int line, action_result 
             set_fatal(r, "out of memory");
             return;
         }
-        if (!vm_global_get(inst, field, &ar->results[0])) {
-            snprintf(ar->why, sizeof ar->why, "vm_global_get: no exported global by that name");
+        if (!vm_global_get_n(inst, field, field_len, &ar->results[0])) {
+            snprintf(ar->why, sizeof ar->why, "vm_global_get_n: no exported global by that name");
             return;
         }
         ar->ran = true;
@@ -569,8 +559,8 @@ static void run_action(runner *r, const json_t *action, int line, action_result 
     buf_add(ar->desc, sizeof ar->desc, &dl, ")");
 
     vm_functype ft;
-    if (!vm_module_export_functype(vm_instance_module(inst), field, &ft)) {
-        snprintf(ar->why, sizeof ar->why, "vm_module_export_functype: no exported function by that name");
+    if (!vm_module_export_functype_n(vm_instance_module(inst), field, field_len, &ft)) {
+        snprintf(ar->why, sizeof ar->why, "vm_module_export_functype_n: no exported function by that name");
         free(args);
         return;
     }
@@ -587,7 +577,7 @@ static void run_action(runner *r, const json_t *action, int line, action_result 
         set_fatal(r, "out of memory");
         return;
     }
-    ar->trap = vm_call(inst, field, argv, nargs, ar->results, ft.nresults);
+    ar->trap = vm_call_n(inst, field, field_len, argv, nargs, ar->results, ft.nresults);
     ar->nresults = ft.nresults;
     ar->ran = true;
 }
@@ -600,16 +590,15 @@ static void action_result_free(action_result *ar)
 
 /* ---- Commands ---- */
 
-/* Counts a command's outcome and prints it: failures and API exceptions always, the rest with -v. */
+/* Counts a command's outcome and prints it: failures always, the rest with -v. */
 static void report(runner *r, int line, const char *type, outcome out, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 static void report(runner *r, int line, const char *type, outcome out, const char *fmt, ...)
 {
     if (out == OUT_FAIL) r->failed++;
     else if (out == OUT_PASS) r->passed++;
-    else if (out == OUT_SKIP_TEXT) r->skipped_text++;
-    else r->skipped_nul_name++;
-    if (out != OUT_FAIL && out != OUT_SKIP_NUL_NAME && !r->verbose) return;
+    else r->skipped_text++;
+    if (out != OUT_FAIL && !r->verbose) return;
     char msg[2 * SPEC_DESC_CAP + 512];
     va_list ap;
     va_start(ap, fmt);
@@ -730,7 +719,7 @@ static void cmd_action(runner *r, const json_t *cmd, const char *type, int line)
     run_action(r, json_object_get(cmd, "action"), line, &ar);
     if (r->fatal) goto out;
     if (!ar.ran) {
-        report(r, line, type, ar.nul_name ? OUT_SKIP_NUL_NAME : OUT_FAIL, "%s: %s", ar.desc, ar.why);
+        report(r, line, type, OUT_FAIL, "%s: %s", ar.desc, ar.why);
         goto out;
     }
     char got[SPEC_DESC_CAP] = "";
@@ -951,7 +940,7 @@ static int run_file(runner *r, const char *path)
     r->path = path;
     r->fatal = false;
     r->fatal_msg[0] = 0;
-    r->passed = r->failed = r->skipped_text = r->skipped_nul_name = r->wrong_kind = r->trap_text_differs = 0;
+    r->passed = r->failed = r->skipped_text = r->wrong_kind = r->trap_text_differs = 0;
     const char *slash = strrchr(path, '/');
     r->base = slash ? slash + 1 : path;
     size_t dlen = slash ? (size_t)(slash - path) + 1 : 0;
@@ -987,7 +976,6 @@ static int run_file(runner *r, const char *path)
     }
     printf("%s %s: %lu/%lu (skipped-text %lu", r->failed ? "FAIL" : "PASS", r->base, r->passed,
            r->passed + r->failed, r->skipped_text);
-    if (r->skipped_nul_name) printf(", skipped-nul-name %lu", r->skipped_nul_name);
     if (r->wrong_kind) printf(", invalid-reported-as-malformed %lu", r->wrong_kind);
     if (r->trap_text_differs) printf(", trap-text-differs %lu", r->trap_text_differs);
     printf(")\n");
@@ -1008,7 +996,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s [-v] FILE.json...\n", argv[0]);
         return 2;
     }
-    unsigned long passed = 0, failed = 0, skipped = 0, nul_name = 0, wrong = 0, trapdiff = 0, files = 0, bad_files = 0;
+    unsigned long passed = 0, failed = 0, skipped = 0, wrong = 0, trapdiff = 0, files = 0, bad_files = 0;
     int status = 0;
     for (int i = first; i < argc; i++) {
         int rc = run_file(&r, argv[i]);
@@ -1018,13 +1006,12 @@ int main(int argc, char **argv)
         passed += r.passed;
         failed += r.failed;
         skipped += r.skipped_text;
-        nul_name += r.skipped_nul_name;
         wrong += r.wrong_kind;
         trapdiff += r.trap_text_differs;
     }
     printf("TOTAL %s: %lu files (%lu failing), %lu/%lu commands passed, %lu failed, skipped-text %lu, "
-           "skipped-nul-name %lu, invalid-reported-as-malformed %lu, trap-text-differs %lu\n",
-           status ? "FAIL" : "PASS", files, bad_files, passed, passed + failed, failed, skipped, nul_name, wrong,
+           "invalid-reported-as-malformed %lu, trap-text-differs %lu\n",
+           status ? "FAIL" : "PASS", files, bad_files, passed, passed + failed, failed, skipped, wrong,
            trapdiff);
     return status;
 }
