@@ -218,6 +218,17 @@ static void test_invalid_modules(void)
     ASSERT_CONTAINS(r.message, "env.foo");
     wasi_result_free(&r);
 
+    /* a WASI function imported with the wrong signature: the engine refuses to link, naming it */
+    static const uint8_t badsig[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60, 0x00, 0x00,
+                                     0x02, 0x23, 0x01, 0x16, 'w', 'a', 's', 'i', '_', 's', 'n', 'a', 'p', 's', 'h',
+                                     'o', 't', '_', 'p', 'r', 'e', 'v', 'i', 'e', 'w', '1', 0x08, 'f', 'd', '_', 'w',
+                                     'r', 'i', 't', 'e', 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x07, 0x0a, 0x01, 0x06,
+                                     '_', 's', 't', 'a', 'r', 't', 0x00, 0x01, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b};
+    ASSERT_EQ(wasi_run(badsig, sizeof badsig, &c, &r, &err), 0);
+    ASSERT_EQ(r.outcome, WASI_OUTCOME_INVALID_MODULE);
+    ASSERT_CONTAINS(r.message, "fd_write");
+    wasi_result_free(&r);
+
     /* a valid module without _start: (module (func) (export "main" (func 0))) */
     static const uint8_t nostart[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04, 0x01, 0x60,
                                       0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x07, 0x08, 0x01, 0x04, 'm',  'a',
