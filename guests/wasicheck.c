@@ -2,8 +2,9 @@
  * compare it with what the host promised: args, environment, clocks, random bytes, stdio fdstat,
  * the path functions without preopens (or reading a file under a preopened directory), sleeping
  * with poll_oneoff, sched_yield and sockets. Input: an optional file name to read from the preopened
- * directory (default: none). */
+ * directory (default: none), or "ls:DIR" to list a directory there. */
 #include "outlayer.h"
+#include <dirent.h>
 #include <fcntl.h>
 #include <time.h>
 #include <wasi/api.h>
@@ -58,7 +59,19 @@ int main(int argc, char **argv)
     if (__wasi_clock_time_get(__WASI_CLOCKID_MONOTONIC, 1, &mono2) != 0) mono2 = 0;
     printf("slept_ns_at_least_5ms %d\n", mono2 - mono1 >= 5000000ull);
 
-    if (in[0]) {
+    if (strncmp(in, "ls:", 3) == 0) {
+        char *d = in + 3;
+        size_t l = strlen(d);
+        while (l && (d[l - 1] == '\n' || d[l - 1] == ' ')) d[--l] = 0;
+        DIR *dp = opendir(d);
+        if (!dp) {
+            printf("ls %s errno %d\n", d, errno);
+        } else {
+            struct dirent *de;
+            while ((de = readdir(dp)) != NULL) printf("entry %s type %d\n", de->d_name, de->d_type);
+            closedir(dp);
+        }
+    } else if (in[0]) {
         char path[256];
         snprintf(path, sizeof path, "%s", in);
         size_t l = strlen(path);

@@ -390,6 +390,12 @@ static void test_preopen(void)
     if (strcmp(v, "errno 76") != 0 && strcmp(v, "errno 32") != 0) T_FAIL("symlink escape not refused: %s", v);
     wasi_result_free(&r);
 
+    /* fd_readdir: entries in name order, with their types */
+    run_guest("wasicheck", &c, "ls:/data", &r);
+    ASSERT_EQ(r.outcome, WASI_OUTCOME_OK);
+    ASSERT_CONTAINS(out_str(&r), "entry data.txt type 4\nentry escape type 7\n"); /* WASI regular, symlink */
+    wasi_result_free(&r);
+
     run_guest("wasicheck", &c, "/data/missing.txt", &r);
     ASSERT_STREQ(line(out_str(&r), "read /data/missing.txt"), "errno 44"); /* ENOENT */
     wasi_result_free(&r);
