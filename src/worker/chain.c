@@ -129,7 +129,9 @@ int wk_chain_resolve(wk_chain *c, long long request_id, const json_t *response, 
                      char tx_hash[64], ol_err *err) {
     *already = false;
     tx_hash[0] = 0;
-    json_t *args = json_pack("{s:I,s:O,s:O}", "request_id", (json_int_t)request_id, "response", response, "report", report);
+    json_t *args = json_pack("{s:I,s:O}", "request_id", (json_int_t)request_id, "response", response);
+    if (args && report)
+        json_object_set(args, "report", (json_t *)report);
     char *a = args ? json_dumps(args, JSON_COMPACT) : NULL;
     json_decref(args);
     if (!a)

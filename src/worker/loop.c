@@ -23,8 +23,9 @@
 #define WK_HTTP_RESP_MAX ((size_t)WORKER_MODULE_MAX_BYTES + 4096u)
 /* Pause after a coordinator error before the next claim: no hot loop while it is down. */
 #define WK_ERROR_BACKOFF_MS 1000u
-/* A build lock outlives the longest build plus the upload. */
-#define WK_BUILD_LOCK_TTL_MS ((WORKER_BUILD_TIMEOUT_MAX_S + 30u) * 1000u)
+/* A build lock lasts this long unless its holder renews it (every third of it while building): a
+ * crashed holder blocks others for at most this long. */
+#define WK_BUILD_LOCK_TTL_MS 6000u
 /* The task error text sent to the coordinator (its CO_ERROR_MAX is 4096). */
 #define WK_TASK_ERROR_MAX 4000u
 
@@ -153,6 +154,7 @@ static long post_json(const wk_loop *L, const char *path, json_t *body, long tim
 typedef struct lease {
     const wk_loop *L;
     long long task_id, attempt;
+    long period_ms; /* heartbeat period: HEARTBEAT_SECONDS, at most a third of the lease */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool done;
@@ -168,7 +170,12 @@ static void *heartbeat_thread(void *p) {
     while (!ls->done) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += ls->L->heartbeat_s;
+        ts.tv_sec += ls->period_ms / 1000;
+        ts.tv_nsec += (ls->period_ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
         pthread_cond_timedwait(&ls->cv, &ls->mu, &ts);
         if (ls->done)
             break;
@@ -300,6 +307,32 @@ static bool lock(const wk_loop *L, const char *key, bool acquire) {
     return got;
 }
 
+typedef struct renewer {
+    const wk_loop *L;
+    const char *key;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+} renewer;
+
+static void *renew_thread(void *p) {
+    renewer *r = p;
+    pthread_mutex_lock(&r->mu);
+    while (!r->done) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += WK_BUILD_LOCK_TTL_MS / 3000u;
+        pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+        if (r->done)
+            break;
+        pthread_mutex_unlock(&r->mu);
+        lock(r->L, r->key, true); /* the holder re-acquiring extends the lock */
+        pthread_mutex_lock(&r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
 int wk_get_module(const wk_loop *L, const json_t *source, bool force_rebuild, worker_build_result *res, bool *cached,
                   ol_err *err) {
     memset(res, 0, sizeof *res);
@@ -334,19 +367,36 @@ int wk_get_module(const wk_loop *L, const json_t *source, bool force_rebuild, wo
     char key[700];
     snprintf(key, sizeof key, "build:%.500s:%.64s:%.32s", repo, commit, target);
     bool locked = lock(L, key, true);
-    if (!locked) { /* another worker builds it: wait for its result, then build ourselves */
+    if (!locked) {
+        /* Another worker builds it: wait for its result. Its lock expires within WK_BUILD_LOCK_TTL_MS
+         * when it dies; then we take the lock and build ourselves. */
         uint64_t until = wk_now_ms() + (uint64_t)L->build->timeout_s * 1000u + 10000u;
-        while (wk_now_ms() < until && atomic_load(&g_stop) < 2) {
+        while (!locked && wk_now_ms() < until && atomic_load(&g_stop) < 2) {
             usleep(500000);
             if (cache_get(L, repo, commit, target, res)) {
                 *cached = true;
                 return 0;
             }
+            locked = lock(L, key, true);
         }
     }
+    renewer rn = {.L = L, .key = key};
+    pthread_mutex_init(&rn.mu, NULL);
+    pthread_cond_init(&rn.cv, NULL);
+    pthread_t rt;
+    bool renewing = locked && pthread_create(&rt, NULL, renew_thread, &rn) == 0;
     int rc = worker_build_git(L->build, repo, commit, target, res, err);
     if (rc == 0 && res->status == WORKER_BUILD_OK)
         cache_put(L, repo, commit, target, res);
+    if (renewing) {
+        pthread_mutex_lock(&rn.mu);
+        rn.done = true;
+        pthread_cond_signal(&rn.cv);
+        pthread_mutex_unlock(&rn.mu);
+        pthread_join(rt, NULL);
+    }
+    pthread_cond_destroy(&rn.cv);
+    pthread_mutex_destroy(&rn.mu);
     if (locked)
         lock(L, key, false);
     return rc;
@@ -446,8 +496,13 @@ static void *monitor_thread(void *p) {
     return NULL;
 }
 
-static void run_task(const wk_loop *L, json_t *task) {
+static void run_task(const wk_loop *L, json_t *task, long long lease_ms) {
     lease ls = {.L = L};
+    ls.period_ms = (long)L->heartbeat_s * 1000;
+    if (lease_ms > 0 && ls.period_ms > lease_ms / 3)
+        ls.period_ms = (long)(lease_ms / 3);
+    if (ls.period_ms < 50)
+        ls.period_ms = 50;
     ls.task_id = (long long)json_integer_value(json_object_get(task, "task_id"));
     ls.attempt = (long long)json_integer_value(json_object_get(task, "attempt"));
     const char *kind = json_string_value(json_object_get(task, "kind"));
@@ -474,6 +529,25 @@ static void run_task(const wk_loop *L, json_t *task) {
         finish(L, &ls, NULL, "worker shutting down; task released", true);
     } else if (mrc != 0) {
         finish(L, &ls, NULL, e.msg, true);
+    } else if (mod.status != WORKER_BUILD_OK && execute && L->chain && !retryable(mod.status)) {
+        /* The user's build failed: answer the request with the classified message (base fee only),
+         * rather than letting it time out. The raw log stays with the operator. */
+        OL_WARN("task %lld: %s: %s", ls.task_id, worker_build_status_name(mod.status), mod.message);
+        char msg[WORKER_ERROR_TEXT_MAX + 64];
+        bool plain = strncmp(mod.message, "build", 5) == 0 || strcmp(mod.kind, "url") == 0;
+        snprintf(msg, sizeof msg, "%s%s", plain ? "" : "build failed: ", mod.message);
+        json_t *result = json_pack("{s:{s:b,s:s,s:{s:I,s:I}},s:s,s:s}", "response", "success", 0, "error", msg,
+                                   "resources_used", "instructions", (json_int_t)0, "time_ms", (json_int_t)0, "build_status",
+                                   worker_build_status_name(mod.status), "build_log_tail",
+                                   mod.log ? mod.log + (mod.log_len > 2000 ? mod.log_len - 2000 : 0) : "");
+        if (!result) /* the log tail was not UTF-8 */
+            result = json_pack("{s:{s:b,s:s,s:{s:I,s:I}},s:s}", "response", "success", 0, "error", msg, "resources_used",
+                               "instructions", (json_int_t)0, "time_ms", (json_int_t)0, "build_status",
+                               worker_build_status_name(mod.status));
+        if (result)
+            report_and_finish(L, task, &ls, result);
+        else
+            fail_build(L, &ls, &mod);
     } else if (mod.status != WORKER_BUILD_OK) {
         OL_WARN("task %lld: %s: %s", ls.task_id, worker_build_status_name(mod.status), mod.message);
         fail_build(L, &ls, &mod);
@@ -533,7 +607,7 @@ static void *slot_thread(void *p) {
                 ls.attempt = (long long)json_integer_value(json_object_get(task, "attempt"));
                 finish(L, &ls, NULL, "worker shutting down; task released", true);
             } else {
-                run_task(L, task);
+                run_task(L, task, (long long)json_integer_value(json_object_get(out, "lease_ms")));
             }
         } else if (st != 204 && !atomic_load(&g_stop)) {
             OL_WARN("worker: claim failed: %s", st ? e.msg : e.msg);

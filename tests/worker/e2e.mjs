@@ -6,6 +6,8 @@
 // Usage: node e2e.mjs outlayer-sandbox outlayer-coordinator outlayer-worker outlayer.wasm guests-dir
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Account, JsonRpcProvider, KeyPair, KeyPairSigner, nearToYocto, teraToGas, actions } from 'near-api-js';
@@ -20,10 +22,14 @@ const children = [];
 const cleanup = () => { for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } } };
 process.on('exit', cleanup);
 
+// files: name -> source path to copy, or { text } to write.
 function gitRepo(name, files) {
   const dir = join(tmp, name);
   mkdirSync(dir, { recursive: true });
-  for (const [f, src] of Object.entries(files)) copyFileSync(src, join(dir, f));
+  for (const [f, src] of Object.entries(files)) {
+    if (typeof src === 'string') copyFileSync(src, join(dir, f));
+    else writeFileSync(join(dir, f), src.text);
+  }
   const git = (...a) => execFileSync('git', ['-C', dir, ...a], { encoding: 'utf8' }).trim();
   git('init', '-q');
   git('add', '-A');
@@ -57,7 +63,7 @@ try {
   check(true, 'contract deployed and initialised; worker key added to the operator account');
 
   // Coordinator with a worker token.
-  const cenv = { ...process.env, DATA_DIR: join(tmp, 'coord'), PORT: '0', PORT_FILE: join(tmp, 'coord.port'),
+  const cenv = { ...process.env, DATA_DIR: join(tmp, 'coord'), PORT: '0', PORT_FILE: join(tmp, 'coord.port'), TASK_LEASE_MS: '2000',
     LOG_LEVEL: 'warn', OUTLAYER_ENV_FILE: '/dev/null' };
   const token = execFileSync(coordBin, ['token', 'create', '--name', 'e2e'], { env: cenv, encoding: 'utf8' }).trim();
   const coord = spawn(coordBin, [], { env: cenv, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -68,24 +74,30 @@ try {
   }
   if (!cport) fail('coordinator did not start');
 
-  const worker = spawn(workerBin, [], { env: { ...process.env, API_BASE_URL: `http://127.0.0.1:${cport}`, API_AUTH_TOKEN: token,
-    WORKER_ID: 'e2e-worker', WORKER_SLOTS: '2', POLL_TIMEOUT_SECONDS: '2', ALLOWED_SOURCE_SCHEMES: 'file',
+  const startWorker = (id) => {
+    const w = spawn(workerBin, [], { env: { ...process.env, API_BASE_URL: `http://127.0.0.1:${cport}`, API_AUTH_TOKEN: token,
+    WORKER_ID: id, WORKER_SLOTS: '2', POLL_TIMEOUT_SECONDS: '2', ALLOWED_SOURCE_SCHEMES: 'file,http',
     NEAR_RPC_URL: sb.url, OUTLAYER_CONTRACT_ID: 'outlayer.test.near', OPERATOR_ACCOUNT_ID: 'operator.test.near',
     WORKER_KEY_FILE: keyFile, ENABLE_EVENT_MONITOR: 'true', MONITOR_INTERVAL_MS: '100', BLOCK_TIME_MS: String(BLOCK_MS),
     LOG_LEVEL: 'info', OUTLAYER_ENV_FILE: '/dev/null' }, stdio: ['ignore', 'inherit', 'inherit'] });
-  children.push(worker);
+    children.push(w);
+    return w;
+  };
+  let worker = startWorker('e2e-worker');
 
   const echo = gitRepo('echo', { 'echo.c': join(guestsDir, 'echo.c'), 'outlayer.h': join(guestsDir, 'include', 'outlayer.h') });
   const exit1 = gitRepo('exitcode', { 'exitcode.c': join(guestsDir, 'exitcode.c'), 'outlayer.h': join(guestsDir, 'include', 'outlayer.h') });
 
   const heightOf = async (hash) => (await provider.viewBlock({ blockId: hash })).header.height;
-  const request = async (repo, input) => {
+  const request = async (repo, input, extra = {}, afterSend = null) => {
     const t0 = Date.now();
+    const source = repo.wasmUrl ? { WasmUrl: { url: repo.wasmUrl, hash: repo.hash } } : { GitHub: { repo: repo.url, commit: repo.commit } };
     const r = await acct('user.test.near').signAndSendTransaction({ receiverId: 'outlayer.test.near',
       actions: [actions.functionCall('request_execution', Buffer.from(JSON.stringify({
-        source: { GitHub: { repo: repo.url, commit: repo.commit } }, input_data: input })), teraToGas(300), nearToYocto(1))],
+        source, input_data: input, ...extra })), teraToGas(300), nearToYocto(1))],
       waitUntil: 'INCLUDED' });
     const hash = r.transaction?.hash ?? r.transaction_outcome?.id;
+    if (afterSend) await afterSend();
     for (let i = 0; i < 600; i++) {
       const st = await sb.rpc('tx', { tx_hash: hash, sender_account_id: 'user.test.near', wait_until: 'EXECUTED_OPTIMISTIC' });
       const res = st.result;
@@ -119,7 +131,67 @@ try {
   const r3 = await request(exit1, '1');
   check(r3.value === 'null' && r3.event && r3.event.data[0].success === false, 'a program that exits 1 is a failure: ' +
     (r3.event && r3.event.data[0].error_message));
+  const errOf = (r) => (r.event && r.event.data[0].error_message) || '';
+
+  // Out of fuel: reported as a failure, the caller gets null.
+  const loop = gitRepo('loop', { 'loop.c': join(guestsDir, 'loop.c'), 'outlayer.h': join(guestsDir, 'include', 'outlayer.h') });
+  const r4 = await request(loop, '', { resource_limits: { max_instructions: 1000000 } });
+  check(r4.value === 'null' && /out of fuel/.test(errOf(r4)), 'out of fuel is a failure: ' + errOf(r4));
+
+  // An output over the 1024-byte resume payload arrives intact.
+  const long = 'x'.repeat(3000);
+  const r5 = await request(echo, long);
+  check(r5.value && JSON.parse(r5.value).includes(long), 'a ' + (r5.value || '').length + '-byte output arrives intact');
+
+  // A build that reaches for the network fails with a clear message.
+  const net = gitRepo('net', { Makefile: { text: 'all:\n\tcurl -sS https://example.com/dep.tar.gz -o dep.tar.gz\n' } });
+  const r6 = await request(net, '');
+  check(r6.value === 'null' && /needs the network/.test(errOf(r6)), 'network build: ' + errOf(r6));
+
+  // WasmUrl served by a local HTTP server: right hash runs, wrong hash is refused.
+  const www = join(tmp, 'www');
+  mkdirSync(www);
+  execFileSync('clang-14', ['--target=wasm32-wasi', '-O2', '-I', join(guestsDir, 'include'), '-o', join(www, 'echo.wasm'),
+    join(guestsDir, 'echo.c')]);
+  const wasmHash = createHash('sha256').update(readFileSync(join(www, 'echo.wasm'))).digest('hex');
+  const server = createServer((req, res) => {
+    try { res.end(readFileSync(join(www, req.url.replace(/[^a-z.]/g, '')))); } catch { res.statusCode = 404; res.end(); }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const wurl = `http://127.0.0.1:${server.address().port}/echo.wasm`;
+  const r7 = await request({ wasmUrl: wurl, hash: wasmHash }, 'from a url');
+  check(/from a url/.test(r7.value || ''), 'WasmUrl with the right hash: ' + r7.value);
+  const r8 = await request({ wasmUrl: wurl, hash: 'ab'.repeat(32) }, 'x');
+  check(r8.value === 'null' && /sha256/.test(errOf(r8)), 'WasmUrl with a wrong hash: ' + errOf(r8));
+  server.close();
+
+  // A worker killed in the middle of a task: its lease expires and another worker answers in the window.
+  const slow = gitRepo('slow', { 'echo.c': join(guestsDir, 'echo.c'), 'outlayer.h': join(guestsDir, 'include', 'outlayer.h'),
+    Makefile: { text: 'app.wasm: echo.c\n\tsleep 2\n\t$(CC) -O2 -I. -o $@ echo.c\n' } });
+  let killedAt = 0;
+  const r10 = await request(slow, 'survived', {}, async () => {
+    for (let i = 0; i < 100; i++) { // wait until the build runs, then SIGKILL the worker
+      const t = await (await fetch(`http://127.0.0.1:${cport}/public/jobs?limit=100`)).json().catch(() => ({}));
+      if (JSON.stringify(t).includes('"state":"leased"')) break;
+      await sleep(50);
+    }
+    await sleep(500);
+    worker.kill('SIGKILL');
+    await new Promise((r) => worker.on('exit', r));
+    killedAt = Date.now();
+    worker = startWorker('e2e-worker-2');
+  });
+  check(/survived/.test(r10.value || ''), `worker killed mid-task: another worker answered (${Date.now() - killedAt} ms after the kill): ` + r10.value);
+
+  // No worker: the yield times out and the payer gets everything back.
   worker.kill('SIGTERM');
+  await new Promise((r) => worker.on('exit', r));
+  const r9 = await request(echo, 'nobody', {}, async () => {
+    await sleep(300);
+    await sb.rpc('sandbox_fast_forward', { delta_height: 210 });
+  });
+  check(r9.value === 'null' && errOf(r9) === 'timeout' && r9.event.data[0].payment_charged === '0',
+    'no worker: timeout, nothing charged (refunded ' + (r9.event && r9.event.data[0].payment_refunded) + ')');
   coord.kill('SIGTERM');
   await sleep(300);
 } finally {
