@@ -5,7 +5,9 @@
  * (other imports are left missing, so such modules stop at linking), under a small fuel budget and
  * memory and table caps; then every exported function is called with zero arguments of its types.
  * All of it runs twice on fresh instances and the two runs must agree exactly (traps, fuel left,
- * results, final memory): the engine must be deterministic. Other invariants: an error always names
+ * results, final memory): the engine must be deterministic. Then the module is translated again with
+ * metering off and run as far as the metered run stayed within its fuel: traps, results and memory
+ * must be the same (fuel charges must not change what a program does). Other invariants: an error always names
  * its problem (non-empty message), fuel never grows past the budget, memory never grows past the cap.
  * Everything allocated is freed before returning, so LeakSanitizer checks the whole lifecycle. */
 #include "fuzz_vm.h"
@@ -54,6 +56,8 @@ typedef struct run_trace {
         uint64_t results_hash;
     } calls[FUZZ_MAX_CALLS];
     uint64_t mem_size, mem_hash;
+    /* index of the first call that ran out of fuel (FUZZ_MAX_CALLS when none) */
+    uint32_t first_out_of_fuel;
 } run_trace;
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
@@ -99,11 +103,11 @@ static uint64_t hash_results(const vm_value *res, uint32_t n)
     return h;
 }
 
-/* Calls every exported function (up to FUZZ_MAX_CALLS) with zero arguments, recording into t. */
-static void call_exports(vm_instance *inst, const vm_module *m, run_trace *t)
+/* Calls every exported function (up to max_calls) with zero arguments, recording into t. */
+static void call_exports(vm_instance *inst, const vm_module *m, uint32_t max_calls, run_trace *t)
 {
     uint32_t nexp = vm_module_export_count(m);
-    for (uint32_t i = 0; i < nexp && t->ncalls < FUZZ_MAX_CALLS; i++) {
+    for (uint32_t i = 0; i < nexp && t->ncalls < max_calls; i++) {
         vm_extern_kind kind;
         const char *name = vm_module_export_name(m, i, &kind);
         CHECK(name != NULL, "export %u has no name", i);
@@ -133,6 +137,7 @@ static void call_exports(vm_instance *inst, const vm_module *m, run_trace *t)
                 CHECK(res[k].type == ft.results[k], "result %u has type 0x%x, the signature says 0x%x", k,
                       (unsigned)res[k].type, (unsigned)ft.results[k]);
         }
+        if (trap == VM_TRAP_OUT_OF_FUEL && t->first_out_of_fuel == FUZZ_MAX_CALLS) t->first_out_of_fuel = t->ncalls;
         t->calls[t->ncalls].trap = trap;
         t->calls[t->ncalls].fuel_left = left;
         t->calls[t->ncalls].results_hash = trap == VM_TRAP_NONE ? hash_results(res, ft.nresults) : 0;
@@ -142,10 +147,12 @@ static void call_exports(vm_instance *inst, const vm_module *m, run_trace *t)
     }
 }
 
-/* One full run over a decoded module: link, instantiate, call, record, free. */
-static void run_once(const vm_module *m, run_trace *t)
+/* One full run over a decoded module: link, instantiate, call (at most max_calls exports), record,
+ * free. */
+static void run_once(const vm_module *m, uint32_t max_calls, run_trace *t)
 {
     memset(t, 0, sizeof *t);
+    t->first_out_of_fuel = FUZZ_MAX_CALLS;
     vm_imports *imp = vm_imports_new();
     CHECK(imp != NULL, "vm_imports_new failed");
     uint32_t nimp = vm_module_import_count(m);
@@ -177,7 +184,7 @@ static void run_once(const vm_module *m, run_trace *t)
     t->fuel_after_start = vm_get_fuel(inst);
     CHECK(t->fuel_after_start <= FUZZ_FUEL, "fuel after instantiation is %llu, above the budget",
           (unsigned long long)t->fuel_after_start);
-    call_exports(inst, m, t);
+    call_exports(inst, m, max_calls, t);
 
     uint64_t size = vm_memory_size(inst);
     CHECK(size <= (uint64_t)FUZZ_MAX_PAGES * 65536u, "memory is %llu bytes, above the cap of %u pages",
@@ -194,6 +201,22 @@ static void run_once(const vm_module *m, run_trace *t)
     CHECK(!vm_memory_read(inst, size, chunk, 1), "vm_memory_read past the end succeeded");
     vm_instance_free(inst);
     vm_imports_free(imp);
+}
+
+/* Metering must not change what a program does: the run of the same module translated without fuel
+ * charges (b) must agree with the metered run (a) up to the metered run's first out-of-fuel trap. */
+static void compare_metering(const run_trace *a, const run_trace *b)
+{
+    CHECK(a->inst_status == b->inst_status, "instantiation with and without metering differs: %d vs %d (%s)",
+          (int)a->inst_status, (int)b->inst_status, b->inst_msg);
+    CHECK(a->first_out_of_fuel == b->ncalls || a->ncalls == b->ncalls, "number of calls differs");
+    for (uint32_t i = 0; i < b->ncalls; i++) {
+        CHECK(a->calls[i].trap == b->calls[i].trap, "call %u: trap with metering %s, without %s", i,
+              vm_trap_name(a->calls[i].trap), vm_trap_name(b->calls[i].trap));
+        CHECK(a->calls[i].results_hash == b->calls[i].results_hash, "call %u: results differ with metering off", i);
+    }
+    if (a->first_out_of_fuel == FUZZ_MAX_CALLS)
+        CHECK(a->mem_size == b->mem_size && a->mem_hash == b->mem_hash, "final memory differs with metering off");
 }
 
 static void compare_runs(const run_trace *a, const run_trace *b)
@@ -232,9 +255,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     fuzz_vm_totals.decoded++;
     run_trace first, second;
-    run_once(m, &first);
-    run_once(m, &second);
+    run_once(m, FUZZ_MAX_CALLS, &first);
+    run_once(m, FUZZ_MAX_CALLS, &second);
     compare_runs(&first, &second);
     vm_module_free(m);
+
+    /* The same module without metering, run only as far as the metered run stayed within its fuel
+     * (past that an unmetered loop could run forever). A start function that trapped may have run out
+     * of fuel (the status does not say which trap), so such modules are not run unmetered. */
+    if (first.inst_status == VM_ERR_UNINSTANTIABLE) return 0;
+    mcfg.metering = false;
+    vm_module *u = vm_module_new(data, size, &mcfg, &err);
+    CHECK(u != NULL, "the module loads with metering but not without: %s", err.msg);
+    run_trace unmetered;
+    run_once(u, first.first_out_of_fuel, &unmetered);
+    compare_metering(&first, &unmetered);
+    vm_module_free(u);
     return 0;
 }

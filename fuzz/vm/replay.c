@@ -107,7 +107,8 @@ int main(int argc, char **argv)
         if (r < 0) return 2;
         total += r;
     }
-    printf("fuzz_vm_replay: %ld inputs, %llu decoded, %llu instantiated (x2 runs), %llu calls, %llu returned\n",
+    printf("fuzz_vm_replay: %ld inputs, %llu decoded, %llu instantiated, %llu calls, %llu returned "
+           "(summed over the runs of each input)\n",
            total, (unsigned long long)fuzz_vm_totals.decoded, (unsigned long long)fuzz_vm_totals.instantiated,
            (unsigned long long)fuzz_vm_totals.calls, (unsigned long long)fuzz_vm_totals.returned);
     if (total == 0) {
