@@ -6,6 +6,7 @@
 #include "outlayer.h"
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <time.h>
 #include <wasi/api.h>
 
@@ -53,6 +54,10 @@ int main(int argc, char **argv)
     if (f >= 0) close(f);
     printf("sock_accept %d\n", __wasi_sock_accept(3, 0, &(__wasi_fd_t){0}));
     printf("sched_yield %d\n", __wasi_sched_yield());
+
+    struct pollfd pfd = {.fd = 0, .events = POLLIN};
+    int pr = poll(&pfd, 1, 1000); /* stdin is in memory: ready at once */
+    printf("poll_stdin %d revents %d\n", pr, pfd.revents);
 
     struct timespec ts = {0, 5 * 1000 * 1000}; /* 5 ms through poll_oneoff */
     nanosleep(&ts, NULL);

@@ -323,6 +323,7 @@ static void test_wasicheck(void)
     ASSERT_STREQ(line(o, "sock_accept"), "8"); /* fd 3 is not open without a preopen */
     ASSERT_STREQ(line(o, "sched_yield"), "0");
     ASSERT_STREQ(line(o, "slept_ns_at_least_5ms"), "1");
+    ASSERT_STREQ(line(o, "poll_stdin"), "1 revents 8193"); /* wasi-libc POLLRDNORM 0x1 | POLLHUP 0x2000: all read */
     /* 16 random bytes: the first 16 bytes of the ChaCha20 keystream (nothing else draws before) */
     uint8_t ks[16];
     static const uint8_t nonce[8];
