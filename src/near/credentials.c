@@ -97,11 +97,12 @@ int near_credentials_write(const char *path, const near_credentials *c, ol_err *
     sodium_memzero(sk, sizeof sk);
     if (n < 0 || (size_t)n >= sizeof body) return ol_err_set(err, NEAR_ELIMIT, "credentials: record too long");
     char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp) {
         sodium_memzero(body, sizeof body);
         return ol_err_set(err, NEAR_ELIMIT, "credentials: path too long");
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    /* unique name (concurrent writers never share it), created 0600 with O_EXCL */
+    int fd = mkstemp(tmp);
     if (fd < 0) {
         sodium_memzero(body, sizeof body);
         return ol_err_set(err, NEAR_EIO, "credentials %s: %s", tmp, strerror(errno));
