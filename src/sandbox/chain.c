@@ -159,7 +159,7 @@ static int receipt_insert(sb_chain *c, const receipt *r, uint64_t ready_height, 
         }
         if (have) continue;
         waiting++;
-        if (sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO rwait(data_id, receipt_id) VALUES(?,?)", -1, &st, NULL) !=
+        if (sb_prepare(c->db, "INSERT OR REPLACE INTO rwait(data_id, receipt_id) VALUES(?,?)", &st) !=
             SQLITE_OK) {
             near_buf_free(&b);
             return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
@@ -171,10 +171,8 @@ static int receipt_insert(sb_chain *c, const receipt *r, uint64_t ready_height, 
             return -1;
         }
     }
-    if (sqlite3_prepare_v2(c->db,
-                           "INSERT INTO receipts(id, seq, tx_hash, predecessor, receiver, body, pending, ready_height,"
-                           " is_refund, waiting) VALUES(?,?,?,?,?,?,1,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (sb_prepare(c->db, "INSERT INTO receipts(id, seq, tx_hash, predecessor, receiver, body, pending, ready_height,"
+                           " is_refund, waiting) VALUES(?,?,?,?,?,?,1,?,?,?)", &st) != SQLITE_OK) {
         near_buf_free(&b);
         return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
     }
@@ -189,7 +187,7 @@ static int receipt_insert(sb_chain *c, const receipt *r, uint64_t ready_height, 
     sqlite3_bind_int(st, 9, waiting);
     if (sqlite3_step(st) == SQLITE_DONE) ret = 0;
     else ol_err_set(err, -1, "sqlite: receipt insert: %s", sqlite3_errmsg(c->db));
-    sqlite3_finalize(st);
+    sb_release(st);
     near_buf_free(&b);
     return ret;
 }
@@ -236,7 +234,7 @@ static int receipt_decode(const uint8_t *p, size_t n, near_arena *arena, receipt
 /* ---- data (results of receipts for their callbacks) ------------------------------------------------ */
 static int step_done(sb_chain *c, sqlite3_stmt *st, ol_err *err) {
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sb_release(st);
     if (rc == SQLITE_DONE || rc == SQLITE_ROW) return 0;
     return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
 }
@@ -245,17 +243,15 @@ static int step_done(sb_chain *c, sqlite3_stmt *st, ol_err *err) {
 static int deliver_data(sb_chain *c, const uint8_t data_id[32], bool ok, const uint8_t *data, size_t n, uint64_t height,
                         ol_err *err) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->db, "INSERT OR IGNORE INTO rdata(data_id, ok, data) VALUES(?,?,?)", -1, &st, NULL) != SQLITE_OK)
+    if (sb_prepare(c->db, "INSERT OR IGNORE INTO rdata(data_id, ok, data) VALUES(?,?,?)", &st) != SQLITE_OK)
         return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
     sqlite3_bind_blob(st, 1, data_id, 32, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, ok);
     if (ok) sqlite3_bind_blob(st, 3, n ? (const void *)data : "", (int)n, SQLITE_STATIC);
     if (step_done(c, st, err)) return -1;
     if (sqlite3_changes(c->db) == 0) return 0;
-    if (sqlite3_prepare_v2(c->db,
-                           "UPDATE receipts SET waiting=waiting-1, ready_height=max(ready_height, ?) WHERE id="
-                           "(SELECT receipt_id FROM rwait WHERE data_id=?)",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sb_prepare(c->db, "UPDATE receipts SET waiting=waiting-1, ready_height=max(ready_height, ?) WHERE id="
+                           "(SELECT receipt_id FROM rwait WHERE data_id=?)", &st) != SQLITE_OK)
         return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)height + 1);
     sqlite3_bind_blob(st, 2, data_id, 32, SQLITE_STATIC);
@@ -264,10 +260,10 @@ static int deliver_data(sb_chain *c, const uint8_t data_id[32], bool ok, const u
 
 static int data_present(sb_chain *c, const uint8_t id[32]) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM rdata WHERE data_id=?", -1, &st, NULL) != SQLITE_OK) return -1;
+    if (sb_prepare(c->db, "SELECT 1 FROM rdata WHERE data_id=?", &st) != SQLITE_OK) return -1;
     sqlite3_bind_blob(st, 1, id, 32, SQLITE_STATIC);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sb_release(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -373,7 +369,7 @@ static bool method_allowed(const char *methods_json, const char *name) {
 
 /* 0 valid (cost filled, key loaded into *key), 1 invalid (*txerr), -1 internal (err). height is the block
  * the transaction would be included in. */
-static int tx_validate(sb_chain *c, const near_signed_transaction *stx, size_t raw_len, uint64_t height,
+static int tx_validate(sb_chain *c, const near_signed_transaction *stx, size_t raw_len, uint64_t height, bool check_sig,
                        sb_account *signer, sb_key *key, tx_cost *cost, json_t **txerr, ol_err *err) {
     const near_transaction *tx = &stx->tx;
     char pk[NEAR_KEY_STR];
@@ -388,7 +384,7 @@ static int tx_validate(sb_chain *c, const near_signed_transaction *stx, size_t r
         *txerr = json_string("InvalidTransactionVersion");
         return 1;
     }
-    if (near_signed_tx_verify(stx, NULL)) {
+    if (check_sig && near_signed_tx_verify(stx, NULL)) {
         *txerr = json_string("InvalidSignature");
         return 1;
     }
@@ -488,10 +484,10 @@ static int pool_has(sb_chain *c, const uint8_t hash[32], const char *table) {
     char sql[80];
     snprintf(sql, sizeof sql, "SELECT 1 FROM %s WHERE hash=?", table);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+    if (sb_prepare(c->db, sql, &st) != SQLITE_OK) return -1;
     sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sb_release(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -537,7 +533,7 @@ int sb_tx_submit(sb_chain *c, const char *b64, uint8_t hash_out[32], char *signe
     sb_account signer;
     sb_key key;
     tx_cost cost;
-    int rc = tx_validate(c, &stx, n, c->height + 1, &signer, &key, &cost, txerr, err);
+    int rc = tx_validate(c, &stx, n, c->height + 1, true, &signer, &key, &cost, txerr, err);
     if (rc < 0) {
         ret = SB_SUBMIT_INTERNAL;
         goto out;
@@ -548,18 +544,18 @@ int sb_tx_submit(sb_chain *c, const char *b64, uint8_t hash_out[32], char *signe
     }
     sb_key_clear(&key);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->db, "SELECT count(*) FROM pool", -1, &st, NULL) != SQLITE_OK) {
+    if (sb_prepare(c->db, "SELECT count(*) FROM pool", &st) != SQLITE_OK) {
         ret = SB_SUBMIT_INTERNAL;
         goto out;
     }
     long long pooled = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
+    sb_release(st);
     if (pooled >= SB_POOL_MAX) {
         ret = SB_SUBMIT_INTERNAL;
         ol_err_set(err, 1, "transaction pool full (SB_POOL_MAX %d)", SB_POOL_MAX);
         goto out;
     }
-    if (sqlite3_prepare_v2(c->db, "INSERT INTO pool(seq, hash, raw) VALUES(?,?,?)", -1, &st, NULL) != SQLITE_OK) {
+    if (sb_prepare(c->db, "INSERT INTO pool(seq, hash, raw) VALUES(?,?,?)", &st) != SQLITE_OK) {
         ret = SB_SUBMIT_INTERNAL;
         goto out;
     }
@@ -568,7 +564,7 @@ int sb_tx_submit(sb_chain *c, const char *b64, uint8_t hash_out[32], char *signe
     sqlite3_bind_blob(st, 3, raw, (int)n, SQLITE_STATIC);
     ret = sqlite3_step(st) == SQLITE_DONE ? SB_SUBMIT_OK : SB_SUBMIT_INTERNAL;
     if (ret) ol_err_set(err, 1, "sqlite: pool insert: %s", sqlite3_errmsg(c->db));
-    sqlite3_finalize(st);
+    sb_release(st);
 out:
     near_arena_free(arena);
     free(raw);
@@ -590,10 +586,8 @@ static int tx_row(sb_chain *c, const uint8_t hash[32], const char *signer, const
     sqlite3_stmt *st;
     char *e = error ? json_text(error) : NULL, *o = outcome ? json_text(outcome) : NULL;
     int ret = -1;
-    if (sqlite3_prepare_v2(c->db,
-                           "INSERT OR REPLACE INTO txs(hash, signer, raw, height, error, receipt_id, outcome)"
-                           " VALUES(?,?,?,?,?,?,?)",
-                           -1, &st, NULL) == SQLITE_OK) {
+    if (sb_prepare(c->db, "INSERT OR REPLACE INTO txs(hash, signer, raw, height, error, receipt_id, outcome)"
+                           " VALUES(?,?,?,?,?,?,?)", &st) == SQLITE_OK) {
         sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, signer, -1, SQLITE_STATIC);
         sqlite3_bind_blob(st, 3, raw, (int)n, SQLITE_STATIC);
@@ -602,7 +596,7 @@ static int tx_row(sb_chain *c, const uint8_t hash[32], const char *signer, const
         if (receipt_id) sqlite3_bind_blob(st, 6, receipt_id, 32, SQLITE_STATIC);
         if (o) sqlite3_bind_text(st, 7, o, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_DONE) ret = 0;
-        sqlite3_finalize(st);
+        sb_release(st);
     }
     if (ret) ol_err_set(err, -1, "sqlite: tx insert: %s", sqlite3_errmsg(c->db));
     free(e);
@@ -621,7 +615,8 @@ static int convert_tx(sb_chain *c, const sb_block *blk, const uint8_t *raw, size
     sb_key key;
     tx_cost cost;
     json_t *txerr = NULL;
-    int rc = tx_validate(c, &stx, n, blk->height, &signer, &key, &cost, &txerr, err);
+    /* the pool holds only transactions whose signature was verified when they were submitted */
+    int rc = tx_validate(c, &stx, n, blk->height, false, &signer, &key, &cost, &txerr, err);
     if (rc < 0) {
         ret = -1;
         goto out;
@@ -766,8 +761,7 @@ static int emit_children(exec_ctx *x, uint8_t returned[32], bool *has_returned, 
             json_array_append_new(x->receipt_ids, sb_hash_json(cr.id));
             if (n->is_yield) {
                 sqlite3_stmt *st;
-                if (sqlite3_prepare_v2(c->db, "INSERT INTO yields(data_id, account_id, expires_at, status) VALUES(?,?,?,0)",
-                                       -1, &st, NULL) != SQLITE_OK)
+                if (sb_prepare(c->db, "INSERT INTO yields(data_id, account_id, expires_at, status) VALUES(?,?,?,0)", &st) != SQLITE_OK)
                     return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
                 sqlite3_bind_blob(st, 1, n->inputs[0], 32, SQLITE_STATIC);
                 sqlite3_bind_text(st, 2, r->receiver, -1, SQLITE_STATIC);
@@ -777,7 +771,7 @@ static int emit_children(exec_ctx *x, uint8_t returned[32], bool *has_returned, 
         }
         for (size_t k = 0; k < call->n_resumes; k++) {
             sqlite3_stmt *st;
-            if (sqlite3_prepare_v2(c->db, "UPDATE yields SET status=1 WHERE data_id=? AND status=0", -1, &st, NULL) != SQLITE_OK)
+            if (sb_prepare(c->db, "UPDATE yields SET status=1 WHERE data_id=? AND status=0", &st) != SQLITE_OK)
                 return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
             sqlite3_bind_blob(st, 1, call->resumes[k].data_id, 32, SQLITE_STATIC);
             if (step_done(c, st, err)) return -1;
@@ -800,7 +794,7 @@ static int load_results(exec_ctx *x, ol_err *err) {
     if (!x->res_ok || !x->res_data || !x->res_len) return ol_err_set(err, -1, "out of memory"), -1;
     for (size_t i = 0; i < r->n_inputs; i++) {
         sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(x->c->db, "SELECT ok, data FROM rdata WHERE data_id=?", -1, &st, NULL) != SQLITE_OK)
+        if (sb_prepare(x->c->db, "SELECT ok, data FROM rdata WHERE data_id=?", &st) != SQLITE_OK)
             return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(x->c->db)), -1;
         sqlite3_bind_blob(st, 1, r->inputs[i], 32, SQLITE_STATIC);
         x->res_ok[i] = 2;
@@ -813,7 +807,7 @@ static int load_results(exec_ctx *x, ol_err *err) {
                 x->res_ok[i] = 1;
             }
         }
-        sqlite3_finalize(st);
+        sb_release(st);
     }
     return 0;
 }
@@ -963,17 +957,17 @@ static int run_action(exec_ctx *x, size_t i, json_t **kind, ol_err *err) {
         uint64_t old_len = 0;
         static const uint8_t zero[32];
         if (memcmp(x->acc.code_hash, zero, 32) != 0 &&
-            sqlite3_prepare_v2(c->db, "SELECT length(code) FROM code WHERE hash=?", -1, &st, NULL) == SQLITE_OK) {
+            sb_prepare(c->db, "SELECT length(code) FROM code WHERE hash=?", &st) == SQLITE_OK) {
             sqlite3_bind_blob(st, 1, x->acc.code_hash, 32, SQLITE_STATIC);
             if (sqlite3_step(st) == SQLITE_ROW) old_len = (uint64_t)sqlite3_column_int64(st, 0);
-            sqlite3_finalize(st);
+            sb_release(st);
         }
-        if (sqlite3_prepare_v2(c->db, "INSERT OR IGNORE INTO code(hash, code) VALUES(?,?)", -1, &st, NULL) != SQLITE_OK)
+        if (sb_prepare(c->db, "INSERT OR IGNORE INTO code(hash, code) VALUES(?,?)", &st) != SQLITE_OK)
             return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
         sqlite3_bind_blob(st, 1, h, 32, SQLITE_STATIC);
         sqlite3_bind_blob(st, 2, a->u.deploy.code, (int)a->u.deploy.code_len, SQLITE_STATIC);
         int rc = sqlite3_step(st);
-        sqlite3_finalize(st);
+        sb_release(st);
         if (rc != SQLITE_DONE) return ol_err_set(err, -1, "sqlite: code insert: %s", sqlite3_errmsg(c->db)), -1;
         memcpy(x->acc.code_hash, h, 32);
         x->acc.storage_usage = x->acc.storage_usage - (old_len < x->acc.storage_usage ? old_len : 0) +
@@ -985,10 +979,10 @@ static int run_action(exec_ctx *x, size_t i, json_t **kind, ol_err *err) {
         static const uint8_t zero[32];
         sqlite3_stmt *st;
         if (memcmp(x->acc.code_hash, zero, 32) != 0 &&
-            sqlite3_prepare_v2(c->db, "SELECT length(code) FROM code WHERE hash=?", -1, &st, NULL) == SQLITE_OK) {
+            sb_prepare(c->db, "SELECT length(code) FROM code WHERE hash=?", &st) == SQLITE_OK) {
             sqlite3_bind_blob(st, 1, x->acc.code_hash, 32, SQLITE_STATIC);
             if (sqlite3_step(st) == SQLITE_ROW) code_len = (uint64_t)sqlite3_column_int64(st, 0);
-            sqlite3_finalize(st);
+            sb_release(st);
         }
         if (x->acc.storage_usage - (code_len < x->acc.storage_usage ? code_len : 0) > SB_DELETE_ACCOUNT_MAX_STATE) {
             *kind = json_pack("{s:{s:s}}", "DeleteAccountWithLargeState", "account_id", r->receiver);
@@ -1017,13 +1011,13 @@ static int set_receipt_done(sb_chain *c, const uint8_t id[32], json_t *outcome, 
     char *o = json_text(outcome);
     sqlite3_stmt *st;
     int ret = -1;
-    if (o && sqlite3_prepare_v2(c->db, "UPDATE receipts SET pending=0, outcome=?, height=? WHERE id=?", -1, &st, NULL) ==
+    if (o && sb_prepare(c->db, "UPDATE receipts SET pending=0, outcome=?, height=? WHERE id=?", &st) ==
                  SQLITE_OK) {
         sqlite3_bind_text(st, 1, o, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)height);
         sqlite3_bind_blob(st, 3, id, 32, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_DONE) ret = 0;
-        sqlite3_finalize(st);
+        sb_release(st);
     }
     free(o);
     if (ret) ol_err_set(err, -1, "sqlite: receipt update: %s", sqlite3_errmsg(c->db));
@@ -1118,16 +1112,16 @@ fail:
 static int expire_yields(sb_chain *c, const sb_block *blk, ol_err *err) {
     for (;;) {
         sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(c->db, "SELECT data_id FROM yields WHERE status=0 AND expires_at<=? LIMIT 1", -1, &st, NULL) !=
+        if (sb_prepare(c->db, "SELECT data_id FROM yields WHERE status=0 AND expires_at<=? LIMIT 1", &st) !=
             SQLITE_OK)
             return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
         sqlite3_bind_int64(st, 1, (sqlite3_int64)blk->height);
         uint8_t id[32];
         bool found = sqlite3_step(st) == SQLITE_ROW;
         if (found) memcpy(id, sqlite3_column_blob(st, 0), 32);
-        sqlite3_finalize(st);
+        sb_release(st);
         if (!found) return 0;
-        if (sqlite3_prepare_v2(c->db, "UPDATE yields SET status=2 WHERE data_id=?", -1, &st, NULL) != SQLITE_OK)
+        if (sb_prepare(c->db, "UPDATE yields SET status=2 WHERE data_id=?", &st) != SQLITE_OK)
             return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
         sqlite3_bind_blob(st, 1, id, 32, SQLITE_STATIC);
         if (step_done(c, st, err) || deliver_data(c, id, false, NULL, 0, blk->height, err)) return -1;
@@ -1137,15 +1131,13 @@ static int expire_yields(sb_chain *c, const sb_block *blk, ol_err *err) {
 static int execute_ready(sb_chain *c, const sb_block *blk, ol_err *err) {
     for (int done = 0; done < SB_RECEIPTS_PER_BLOCK; done++) {
         sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(c->db,
-                               "SELECT id, tx_hash, predecessor, receiver, body, is_refund FROM receipts"
-                               " WHERE pending=1 AND waiting=0 AND ready_height<=? ORDER BY seq LIMIT 1",
-                               -1, &st, NULL) != SQLITE_OK)
+        if (sb_prepare(c->db, "SELECT id, tx_hash, predecessor, receiver, body, is_refund FROM receipts"
+                               " WHERE pending=1 AND waiting=0 AND ready_height<=? ORDER BY seq LIMIT 1", &st) != SQLITE_OK)
             return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
         sqlite3_bind_int64(st, 1, (sqlite3_int64)blk->height);
         int rc = sqlite3_step(st);
         if (rc != SQLITE_ROW) {
-            sqlite3_finalize(st);
+            sb_release(st);
             return rc == SQLITE_DONE ? 0 : (ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1);
         }
         near_arena *arena = near_arena_new(0);
@@ -1164,7 +1156,7 @@ static int execute_ready(sb_chain *c, const sb_block *blk, ol_err *err) {
                     ret = 0;
             }
         }
-        sqlite3_finalize(st);
+        sb_release(st);
         if (ret == 0) ret = execute_receipt(c, blk, &r, err);
         near_arena_free(arena);
         if (ret) return -1;
@@ -1175,7 +1167,7 @@ static int execute_ready(sb_chain *c, const sb_block *blk, ol_err *err) {
 /* ---- blocks ---------------------------------------------------------------------------------------- */
 static int block_insert(sb_chain *c, const sb_block *b, ol_err *err) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->db, "INSERT INTO blocks(height, hash, prev_hash, ts) VALUES(?,?,?,?)", -1, &st, NULL) !=
+    if (sb_prepare(c->db, "INSERT INTO blocks(height, hash, prev_hash, ts) VALUES(?,?,?,?)", &st) !=
         SQLITE_OK)
         return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)b->height);
@@ -1183,7 +1175,7 @@ static int block_insert(sb_chain *c, const sb_block *b, ol_err *err) {
     sqlite3_bind_blob(st, 3, b->prev_hash, 32, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, (sqlite3_int64)b->ts);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sb_release(st);
     return rc == SQLITE_DONE ? 0 : (ol_err_set(err, -1, "sqlite: block insert: %s", sqlite3_errmsg(c->db)), -1);
 }
 
@@ -1197,8 +1189,7 @@ static void block_hash(sb_block *b) {
 
 static int convert_pool(sb_chain *c, const sb_block *blk, ol_err *err) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->db, "SELECT seq, raw FROM pool ORDER BY seq LIMIT " OL_STR(SB_TXS_PER_BLOCK), -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sb_prepare(c->db, "SELECT seq, raw FROM pool ORDER BY seq LIMIT " OL_STR(SB_TXS_PER_BLOCK), &st) != SQLITE_OK)
         return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
     int ret = 0;
     int64_t last = -1;
@@ -1206,13 +1197,13 @@ static int convert_pool(sb_chain *c, const sb_block *blk, ol_err *err) {
         last = sqlite3_column_int64(st, 0);
         ret = convert_tx(c, blk, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), err);
     }
-    sqlite3_finalize(st);
+    sb_release(st);
     if (ret == 0 && last >= 0) {
-        if (sqlite3_prepare_v2(c->db, "DELETE FROM pool WHERE seq<=?", -1, &st, NULL) != SQLITE_OK)
+        if (sb_prepare(c->db, "DELETE FROM pool WHERE seq<=?", &st) != SQLITE_OK)
             return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
         sqlite3_bind_int64(st, 1, last);
         if (sqlite3_step(st) != SQLITE_DONE) ret = ol_err_set(err, -1, "sqlite: pool delete: %s", sqlite3_errmsg(c->db));
-        sqlite3_finalize(st);
+        sb_release(st);
     }
     return ret ? -1 : 0;
 }
@@ -1305,10 +1296,10 @@ int sb_chain_open(sb_chain *c, const char *home, ol_err *err) {
     c->genesis_ts = g.ts;
     memcpy(c->genesis_hash, g.hash, 32);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->db, "SELECT max(height) FROM blocks", -1, &st, NULL) != SQLITE_OK)
+    if (sb_prepare(c->db, "SELECT max(height) FROM blocks", &st) != SQLITE_OK)
         return ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db)), -1;
     uint64_t h = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
+    sb_release(st);
     sb_block head;
     if (sb_block_get_height(c, h, &head, err)) return ol_err_set(err, -1, "head block %llu missing", (unsigned long long)h), -1;
     c->height = head.height;
@@ -1320,6 +1311,7 @@ int sb_chain_open(sb_chain *c, const char *home, ol_err *err) {
 }
 
 void sb_chain_close(sb_chain *c) {
+    if (c->db) sb_stmt_cache_clear(c->db);
     if (c->db) sqlite3_close(c->db);
     c->db = NULL;
     pthread_mutex_destroy(&c->mu);
@@ -1330,7 +1322,7 @@ void sb_chain_close(sb_chain *c) {
 sb_tx_stage sb_tx_stage_of(sb_chain *c, const uint8_t hash[32], json_t **txerr) {
     sqlite3_stmt *st;
     sb_tx_stage stage = SB_TX_UNKNOWN;
-    if (sqlite3_prepare_v2(c->db, "SELECT error FROM txs WHERE hash=?", -1, &st, NULL) != SQLITE_OK) return stage;
+    if (sb_prepare(c->db, "SELECT error FROM txs WHERE hash=?", &st) != SQLITE_OK) return stage;
     sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
         const char *e = (const char *)sqlite3_column_text(st, 0);
@@ -1341,14 +1333,13 @@ sb_tx_stage sb_tx_stage_of(sb_chain *c, const uint8_t hash[32], json_t **txerr) 
             stage = SB_TX_INCLUDED;
         }
     }
-    sqlite3_finalize(st);
+    sb_release(st);
     if (stage == SB_TX_INCLUDED) {
-        if (sqlite3_prepare_v2(c->db, "SELECT count(*) FROM receipts WHERE tx_hash=? AND pending=1 AND is_refund=0", -1,
-                               &st, NULL) != SQLITE_OK)
+        if (sb_prepare(c->db, "SELECT count(*) FROM receipts WHERE tx_hash=? AND pending=1 AND is_refund=0", &st) != SQLITE_OK)
             return stage;
         sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0) stage = SB_TX_EXECUTED;
-        sqlite3_finalize(st);
+        sb_release(st);
     } else if (stage == SB_TX_UNKNOWN && pool_has(c, hash, "pool") == 1) {
         stage = SB_TX_POOLED;
     }
@@ -1400,7 +1391,7 @@ static json_t *receipt_view(sqlite3_stmt *st) {
 json_t *sb_tx_result(sb_chain *c, const uint8_t hash[32], bool experimental, const char *wait_level) {
     sqlite3_stmt *st;
     json_t *res = NULL, *tx_outcome = NULL, *tview = NULL;
-    if (sqlite3_prepare_v2(c->db, "SELECT raw, outcome FROM txs WHERE hash=? AND error IS NULL", -1, &st, NULL) !=
+    if (sb_prepare(c->db, "SELECT raw, outcome FROM txs WHERE hash=? AND error IS NULL", &st) !=
         SQLITE_OK)
         return NULL;
     sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
@@ -1408,12 +1399,10 @@ json_t *sb_tx_result(sb_chain *c, const uint8_t hash[32], bool experimental, con
         tview = transaction_view(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), hash);
         tx_outcome = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
     }
-    sqlite3_finalize(st);
+    sb_release(st);
     if (!tview || !tx_outcome) goto out;
     json_t *outcomes = json_array(), *receipts = json_array(), *by_id = json_object();
-    if (sqlite3_prepare_v2(c->db,
-                           "SELECT id, predecessor, receiver, body, outcome FROM receipts WHERE tx_hash=? ORDER BY seq",
-                           -1, &st, NULL) == SQLITE_OK) {
+    if (sb_prepare(c->db, "SELECT id, predecessor, receiver, body, outcome FROM receipts WHERE tx_hash=? ORDER BY seq", &st) == SQLITE_OK) {
         sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
         while (sqlite3_step(st) == SQLITE_ROW) {
             const char *o = (const char *)sqlite3_column_text(st, 4);
@@ -1427,7 +1416,7 @@ json_t *sb_tx_result(sb_chain *c, const uint8_t hash[32], bool experimental, con
             json_object_set(by_id, json_string_value(json_object_get(oj, "id")), oj);
             json_array_append_new(outcomes, oj);
         }
-        sqlite3_finalize(st);
+        sb_release(st);
     }
     /* final status: follow SuccessReceiptId links from the transaction outcome (§2.1.6) */
     json_t *status = NULL;
@@ -1461,32 +1450,31 @@ out:
 json_t *sb_receipt_json(sb_chain *c, const uint8_t id[32]) {
     sqlite3_stmt *st;
     json_t *v = NULL;
-    if (sqlite3_prepare_v2(c->db, "SELECT id, predecessor, receiver, body FROM receipts WHERE id=?", -1, &st, NULL) != SQLITE_OK)
+    if (sb_prepare(c->db, "SELECT id, predecessor, receiver, body FROM receipts WHERE id=?", &st) != SQLITE_OK)
         return NULL;
     sqlite3_bind_blob(st, 1, id, 32, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) v = receipt_view(st);
-    sqlite3_finalize(st);
+    sb_release(st);
     return v;
 }
 
 void sb_chunk_contents(sb_chain *c, uint64_t height, json_t *txs, json_t *receipts) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->db, "SELECT raw, hash FROM txs WHERE height=? AND error IS NULL ORDER BY rowid", -1, &st, NULL) ==
+    if (sb_prepare(c->db, "SELECT raw, hash FROM txs WHERE height=? AND error IS NULL ORDER BY rowid", &st) ==
         SQLITE_OK) {
         sqlite3_bind_int64(st, 1, (sqlite3_int64)height);
         while (sqlite3_step(st) == SQLITE_ROW) {
             json_t *t = transaction_view(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 1));
             if (t) json_array_append_new(txs, t);
         }
-        sqlite3_finalize(st);
+        sb_release(st);
     }
-    if (sqlite3_prepare_v2(c->db, "SELECT id, predecessor, receiver, body FROM receipts WHERE height=? ORDER BY seq", -1, &st,
-                           NULL) == SQLITE_OK) {
+    if (sb_prepare(c->db, "SELECT id, predecessor, receiver, body FROM receipts WHERE height=? ORDER BY seq", &st) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, (sqlite3_int64)height);
         while (sqlite3_step(st) == SQLITE_ROW) {
             json_t *r = receipt_view(st);
             if (r) json_array_append_new(receipts, r);
         }
-        sqlite3_finalize(st);
+        sb_release(st);
     }
 }

@@ -334,8 +334,7 @@ static void query(sb_chain *c, json_t *params, rpc_out *o) {
         }
         json_t *keys = json_array();
         sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(c->db, "SELECT public_key FROM access_keys WHERE account_id=? ORDER BY public_key", -1,
-                               &st, NULL) == SQLITE_OK) {
+        if (sb_prepare(c->db, "SELECT public_key FROM access_keys WHERE account_id=? ORDER BY public_key", &st) == SQLITE_OK) {
             sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
             while (sqlite3_step(st) == SQLITE_ROW) {
                 const char *pkt = (const char *)sqlite3_column_text(st, 0);
@@ -345,7 +344,7 @@ static void query(sb_chain *c, json_t *params, rpc_out *o) {
                                                       (json_int_t)k.nonce, "permission", sb_key_permission_json(&k)));
                 sb_key_clear(&k);
             }
-            sqlite3_finalize(st);
+            sb_release(st);
         }
         o->result = json_pack("{s:o}", "keys", keys);
     } else if (strcmp(rt, "view_code") == 0 || strcmp(rt, "call_function") == 0) {
@@ -375,13 +374,13 @@ static void query(sb_chain *c, json_t *params, rpc_out *o) {
             goto out;
         }
         sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(c->db, "SELECT code FROM code WHERE hash=?", -1, &st, NULL) == SQLITE_OK) {
+        if (sb_prepare(c->db, "SELECT code FROM code WHERE hash=?", &st) == SQLITE_OK) {
             sqlite3_bind_blob(st, 1, acc.code_hash, 32, SQLITE_STATIC);
             if (sqlite3_step(st) == SQLITE_ROW)
                 o->result = json_pack("{s:o,s:o}", "code_base64",
                                       b64(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0)), "hash",
                                       sb_hash_json(acc.code_hash));
-            sqlite3_finalize(st);
+            sb_release(st);
         }
         if (!o->result) internal_error(o, "code record missing");
     } else if (strcmp(rt, "view_state") == 0) {
@@ -394,8 +393,7 @@ static void query(sb_chain *c, json_t *params, rpc_out *o) {
         if (!b64_arg(json_object_get(p, "prefix_base64"), &prefix, &pn, o, "prefix_base64")) goto out;
         json_t *values = json_array();
         sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(c->db, "SELECT key, value FROM data WHERE account_id=? AND substr(key,1,?)=? ORDER BY key",
-                               -1, &st, NULL) == SQLITE_OK) {
+        if (sb_prepare(c->db, "SELECT key, value FROM data WHERE account_id=? AND substr(key,1,?)=? ORDER BY key", &st) == SQLITE_OK) {
             sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 2, (sqlite3_int64)pn);
             sqlite3_bind_blob(st, 3, prefix, (int)pn, SQLITE_STATIC);
@@ -405,7 +403,7 @@ static void query(sb_chain *c, json_t *params, rpc_out *o) {
                                                 b64(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0)),
                                                 "value",
                                                 b64(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1))));
-            sqlite3_finalize(st);
+            sb_release(st);
         }
         free(prefix);
         o->result = json_pack("{s:o}", "values", values);
@@ -566,10 +564,8 @@ static void changes(sb_chain *c, json_t *params, rpc_out *o) {
         json_array_foreach(ids, i, id) {
             sqlite3_stmt *st;
             if (!json_is_string(id) ||
-                sqlite3_prepare_v2(c->db,
-                                   "SELECT key, value, receipt_id FROM changes WHERE height=? AND account_id=?"
-                                   " AND substr(key,1,?)=? ORDER BY rowid",
-                                   -1, &st, NULL) != SQLITE_OK)
+                sb_prepare(c->db, "SELECT key, value, receipt_id FROM changes WHERE height=? AND account_id=?"
+                                   " AND substr(key,1,?)=? ORDER BY rowid", &st) != SQLITE_OK)
                 continue;
             sqlite3_bind_int64(st, 1, (sqlite3_int64)b.height);
             sqlite3_bind_text(st, 2, json_string_value(id), -1, SQLITE_STATIC);
@@ -586,7 +582,7 @@ static void changes(sb_chain *c, json_t *params, rpc_out *o) {
                                                       "receipt_hash", sb_hash_json(sqlite3_column_blob(st, 2)), "type",
                                                       del ? "data_deletion" : "data_update", "change", ch));
             }
-            sqlite3_finalize(st);
+            sb_release(st);
         }
         free(prefix);
     } else if (strcmp(type, "account_changes") != 0 && strcmp(type, "all_access_key_changes") != 0 &&

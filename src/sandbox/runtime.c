@@ -55,15 +55,15 @@ static vm_module *module_for(sb_chain *c, const uint8_t hash[32], size_t *code_l
             g_cache[i].used = ++g_tick;
             *code_len = vm_module_import_count(g_cache[i].m); /* replaced below */
             sqlite3_stmt *st;
-            if (sqlite3_prepare_v2(c->db, "SELECT length(code) FROM code WHERE hash=?", -1, &st, NULL) == SQLITE_OK) {
+            if (sb_prepare(c->db, "SELECT length(code) FROM code WHERE hash=?", &st) == SQLITE_OK) {
                 sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
                 *code_len = sqlite3_step(st) == SQLITE_ROW ? (size_t)sqlite3_column_int64(st, 0) : 0;
-                sqlite3_finalize(st);
+                sb_release(st);
             }
             return g_cache[i].m;
         }
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->db, "SELECT code FROM code WHERE hash=?", -1, &st, NULL) != SQLITE_OK) {
+    if (sb_prepare(c->db, "SELECT code FROM code WHERE hash=?", &st) != SQLITE_OK) {
         ol_err_set(err, -1, "sqlite: %s", sqlite3_errmsg(c->db));
         return NULL;
     }
@@ -86,7 +86,7 @@ static vm_module *module_for(sb_chain *c, const uint8_t hash[32], size_t *code_l
         snprintf(call->err_debug, sizeof call->err_debug, "CompilationError(CodeDoesNotExist { account_id: \"%s\" })",
                  call->account);
     }
-    sqlite3_finalize(st);
+    sb_release(st);
     if (!m) return NULL;
     int victim = 0;
     for (int i = 1; i < SB_MODULE_CACHE; i++)
@@ -605,7 +605,7 @@ HOST(abort) {
 /* storage */
 static int data_get(sb_call *x, const uint8_t *k, size_t kn, uint8_t **v, size_t *vn) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(x->db, "SELECT value FROM data WHERE account_id=? AND key=?", -1, &st, NULL) != SQLITE_OK)
+    if (sb_prepare(x->db, "SELECT value FROM data WHERE account_id=? AND key=?", &st) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, x->account, -1, SQLITE_STATIC);
     sqlite3_bind_blob(st, 2, kn ? (const void *)k : "", (int)kn, SQLITE_STATIC);
@@ -622,15 +622,14 @@ static int data_get(sb_call *x, const uint8_t *k, size_t kn, uint8_t **v, size_t
     } else if (rc != SQLITE_DONE) {
         ret = -1;
     }
-    sqlite3_finalize(st);
+    sb_release(st);
     return ret;
 }
 
 /* Records a storage change for EXPERIMENTAL_changes (inside the receipt's savepoint). */
 static void record_change(sb_call *x, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn, bool deleted) {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(x->db, "INSERT INTO changes(height, account_id, key, value, receipt_id) VALUES(?,?,?,?,?)", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sb_prepare(x->db, "INSERT INTO changes(height, account_id, key, value, receipt_id) VALUES(?,?,?,?,?)", &st) != SQLITE_OK)
         return;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)x->height);
     sqlite3_bind_text(st, 2, x->account, -1, SQLITE_STATIC);
@@ -638,7 +637,7 @@ static void record_change(sb_call *x, const uint8_t *k, size_t kn, const uint8_t
     if (!deleted) sqlite3_bind_blob(st, 4, vn ? (const void *)v : "", (int)vn, SQLITE_STATIC);
     sqlite3_bind_blob(st, 5, x->receipt_id, 32, SQLITE_STATIC);
     sqlite3_step(st);
-    sqlite3_finalize(st);
+    sb_release(st);
 }
 
 static vm_trap read_key(vm_host_call *hc, sb_call *x, uint64_t len, uint64_t ptr, uint8_t **k, size_t *kn) {
@@ -672,7 +671,7 @@ HOST(storage_write) {
         goto out;
     }
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(x->db, "INSERT OR REPLACE INTO data(account_id, key, value) VALUES(?,?,?)", -1, &st, NULL) !=
+    if (sb_prepare(x->db, "INSERT OR REPLACE INTO data(account_id, key, value) VALUES(?,?,?)", &st) !=
         SQLITE_OK) {
         t = host_fail(hc, x, "StorageError", "storage write failed");
         goto out;
@@ -681,7 +680,7 @@ HOST(storage_write) {
     sqlite3_bind_blob(st, 2, kn ? (const void *)k : "", (int)kn, SQLITE_STATIC);
     sqlite3_bind_blob(st, 3, vn ? (const void *)v : "", (int)vn, SQLITE_STATIC);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sb_release(st);
     if (rc != SQLITE_DONE) {
         t = host_fail(hc, x, "StorageError", "storage write failed");
         goto out;
@@ -731,11 +730,11 @@ HOST(storage_remove) {
     if ((t = charge(hc, G_SRM + G_SRM_KB * kn + G_SRM_VB * vn + G_TRIE))) goto out;
     if (had) {
         sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(x->db, "DELETE FROM data WHERE account_id=? AND key=?", -1, &st, NULL) == SQLITE_OK) {
+        if (sb_prepare(x->db, "DELETE FROM data WHERE account_id=? AND key=?", &st) == SQLITE_OK) {
             sqlite3_bind_text(st, 1, x->account, -1, SQLITE_STATIC);
             sqlite3_bind_blob(st, 2, kn ? (const void *)k : "", (int)kn, SQLITE_STATIC);
             sqlite3_step(st);
-            sqlite3_finalize(st);
+            sb_release(st);
         }
         record_change(x, k, kn, NULL, 0, true);
         uint64_t drop = kn + vn + SB_RECORD_EXTRA_BYTES;
@@ -1257,11 +1256,11 @@ HOST(promise_yield_resume) {
         if (memcmp(x->resumes[i].data_id, did, 32) == 0) return VM_TRAP_NONE;
     sqlite3_stmt *st;
     int pending = 0;
-    if (sqlite3_prepare_v2(x->db, "SELECT 1 FROM yields WHERE data_id=? AND account_id=? AND status=0", -1, &st, NULL) == SQLITE_OK) {
+    if (sb_prepare(x->db, "SELECT 1 FROM yields WHERE data_id=? AND account_id=? AND status=0", &st) == SQLITE_OK) {
         sqlite3_bind_blob(st, 1, did, 32, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, x->account, -1, SQLITE_STATIC);
         pending = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_finalize(st);
+        sb_release(st);
     }
     if (!pending) return VM_TRAP_NONE;
     sb_resume *rs = realloc(x->resumes, (x->n_resumes + 1) * sizeof *rs);

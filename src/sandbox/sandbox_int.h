@@ -72,6 +72,11 @@ typedef struct sb_block {
     uint8_t hash[32], prev_hash[32];
 } sb_block;
 
+/* state.c: prepared statements cached by SQL text (pair sb_prepare with sb_release; clear before close). */
+int sb_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out);
+void sb_release(sqlite3_stmt *st);
+void sb_stmt_cache_clear(sqlite3 *db);
+
 /* state.c: records. Returns 0 found/ok, 1 not found, -1 SQLite error (err set). */
 int sb_db_open(sb_chain *c, const char *path, ol_err *err);
 int sb_exec(sb_chain *c, const char *sql, ol_err *err);

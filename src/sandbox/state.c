@@ -36,6 +36,64 @@ static const char *const SCHEMA =
     "CREATE INDEX IF NOT EXISTS receipts_ready ON receipts(pending, ready_height, seq);"
     "CREATE INDEX IF NOT EXISTS receipts_tx ON receipts(tx_hash);";
 
+/* ---- prepared-statement cache: SQL text -> statement, per connection. Callers pair sb_prepare with
+ * sb_release (reset, or finalize for a statement made because the cached one was in use). Used with the
+ * chain mutex held (or before any thread starts). */
+#define SB_STMT_CACHE 96 /* distinct SQL texts of the sandbox are fewer than this */
+typedef struct stmt_entry {
+    sqlite3 *db;
+    char *sql;
+    sqlite3_stmt *st;
+    bool in_use;
+} stmt_entry;
+static stmt_entry g_stmts[SB_STMT_CACHE];
+
+int sb_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out) {
+    stmt_entry *free_slot = NULL;
+    for (int i = 0; i < SB_STMT_CACHE; i++) {
+        stmt_entry *e = &g_stmts[i];
+        if (!e->st) {
+            if (!free_slot) free_slot = e;
+            continue;
+        }
+        if (e->db == db && strcmp(e->sql, sql) == 0) {
+            if (e->in_use) break; /* nested use of the same SQL: a private statement */
+            e->in_use = true;
+            *out = e->st;
+            return SQLITE_OK;
+        }
+    }
+    int rc = sqlite3_prepare_v3(db, sql, -1, free_slot ? SQLITE_PREPARE_PERSISTENT : 0, out, NULL);
+    if (rc != SQLITE_OK || !free_slot) return rc;
+    free_slot->sql = strdup(sql);
+    if (!free_slot->sql) return SQLITE_OK; /* uncached; sb_release finalizes it */
+    free_slot->db = db;
+    free_slot->st = *out;
+    free_slot->in_use = true;
+    return SQLITE_OK;
+}
+
+void sb_release(sqlite3_stmt *st) {
+    if (!st) return;
+    for (int i = 0; i < SB_STMT_CACHE; i++)
+        if (g_stmts[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            g_stmts[i].in_use = false;
+            return;
+        }
+    sqlite3_finalize(st);
+}
+
+void sb_stmt_cache_clear(sqlite3 *db) {
+    for (int i = 0; i < SB_STMT_CACHE; i++)
+        if (g_stmts[i].st && g_stmts[i].db == db) {
+            sqlite3_finalize(g_stmts[i].st);
+            free(g_stmts[i].sql);
+            memset(&g_stmts[i], 0, sizeof g_stmts[i]);
+        }
+}
+
 static int db_fail(sb_chain *c, ol_err *err, const char *what) {
     return ol_err_set(err, -1, "sqlite: %s: %s", what, sqlite3_errmsg(c->db)), -1;
 }
@@ -66,7 +124,7 @@ int sb_db_open(sb_chain *c, const char *path, ol_err *err) {
 }
 
 static int prep(sb_chain *c, const char *sql, sqlite3_stmt **st, ol_err *err) {
-    if (sqlite3_prepare_v2(c->db, sql, -1, st, NULL) != SQLITE_OK) return db_fail(c, err, "prepare");
+    if (sb_prepare(c->db, sql, st) != SQLITE_OK) return db_fail(c, err, "prepare");
     return 0;
 }
 
@@ -96,7 +154,7 @@ int sb_account_get(sb_chain *c, const char *id, sb_account *out, ol_err *err) {
     } else {
         ret = db_fail(c, err, "account get");
     }
-    sqlite3_finalize(st);
+    sb_release(st);
     return ret;
 }
 
@@ -114,7 +172,7 @@ int sb_account_put(sb_chain *c, const char *id, const sb_account *a, ol_err *err
     sqlite3_bind_blob(st, 4, a->code_hash, 32, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)a->storage_usage);
     int ret = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(c, err, "account put");
-    sqlite3_finalize(st);
+    sb_release(st);
     return ret;
 }
 
@@ -123,7 +181,7 @@ static int exec_id(sb_chain *c, const char *sql, const char *id, ol_err *err) {
     if (prep(c, sql, &st, err)) return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int ret = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(c, err, "delete");
-    sqlite3_finalize(st);
+    sb_release(st);
     return ret;
 }
 
@@ -166,7 +224,7 @@ int sb_key_get(sb_chain *c, const char *id, const char *pk, sb_key *out, ol_err 
     } else {
         ret = db_fail(c, err, "key get");
     }
-    sqlite3_finalize(st);
+    sb_release(st);
     return ret;
 }
 
@@ -191,7 +249,7 @@ int sb_key_put(sb_chain *c, const char *id, const char *pk, const sb_key *k, ol_
         sqlite3_bind_text(st, 7, k->methods_json ? k->methods_json : "[]", -1, SQLITE_STATIC);
     }
     int ret = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(c, err, "key put");
-    sqlite3_finalize(st);
+    sb_release(st);
     return ret;
 }
 
@@ -201,7 +259,7 @@ int sb_key_delete(sb_chain *c, const char *id, const char *pk, ol_err *err) {
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, pk, -1, SQLITE_STATIC);
     int ret = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(c, err, "key delete");
-    sqlite3_finalize(st);
+    sb_release(st);
     return ret;
 }
 
@@ -241,7 +299,7 @@ static int block_row(sb_chain *c, sqlite3_stmt *st, sb_block *out, ol_err *err) 
     } else {
         ret = db_fail(c, err, "block get");
     }
-    sqlite3_finalize(st);
+    sb_release(st);
     return ret;
 }
 
@@ -270,7 +328,7 @@ int sb_meta_get_u64(sb_chain *c, const char *k, uint64_t *out, ol_err *err) {
     } else {
         ret = rc == SQLITE_DONE ? 1 : db_fail(c, err, "meta get");
     }
-    sqlite3_finalize(st);
+    sb_release(st);
     return ret;
 }
 
@@ -280,6 +338,6 @@ int sb_meta_put_u64(sb_chain *c, const char *k, uint64_t v, ol_err *err) {
     sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)v);
     int ret = sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(c, err, "meta put");
-    sqlite3_finalize(st);
+    sb_release(st);
     return ret;
 }

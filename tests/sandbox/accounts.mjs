@@ -92,8 +92,11 @@ try {
   check(r.error && r.error.data.TxExecutionError.InvalidTxError === 'InvalidSignature', 'bad signature is InvalidSignature');
   r = await sb.rpc('send_tx', { signed_tx_base64: await mk(ak.nonce + 1n, new Uint8Array(32).fill(7)) });
   check(r.error && r.error.data.TxExecutionError.InvalidTxError === 'Expired', 'unknown block hash is Expired');
+  r = await sb.rpc('send_tx', { signed_tx_base64: await mk(ak.nonce + 1n, hash, [actions.functionCall('f', new Uint8Array(2 * 1024 * 1024), 10n ** 13n, 0n)]) });
+  check(r.error && r.error.data.TxExecutionError.InvalidTxError.TransactionSizeExceeded.limit === 1572864,
+    'a 2 MiB argument exceeds the transaction size limit');
   r = await sb.rpc('send_tx', { signed_tx_base64: await mk(ak.nonce + 1n, hash, [actions.functionCall('f', new Uint8Array(4 * 1024 * 1024 + 1), 10n ** 13n, 0n)]) });
-  check(r.error && (r.error.cause.name === 'PARSE_ERROR' || r.error.cause.name === 'INVALID_TRANSACTION'), 'oversized arguments refused: ' + r.error.cause.name);
+  check(r.error && r.error.cause.name === 'PARSE_ERROR' && /argument|args|limit|4194304/i.test(r.error.data), 'arguments over 4 MiB refused at decoding: ' + r.error.data);
   check((await total(root)) === before, 'hostile transactions changed nothing');
 
   // a valid transaction to a missing account: gas burnt, AccountDoesNotExist at the receipt, deposit refunded
