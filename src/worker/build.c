@@ -660,6 +660,10 @@ static void do_clone(const worker_build_config *cfg, const char *bwrap, const ch
     if (lim.as_bytes && lim.as_bytes < (1ull << 30))
         lim.as_bytes = 1ull << 30; /* git's own needs, independent of the build's memory cap */
     lim.cpu_s = 0;
+    /* The process limit counts every process of the build user, concurrent builds included: the clone
+     * (git and its helpers) gets the default, whatever the build's own limit. */
+    if (lim.nproc < WORKER_BUILD_NPROC_DEFAULT)
+        lim.nproc = WORKER_BUILD_NPROC_DEFAULT;
     wk_proc_result pr;
     ol_err e;
     if (a.overflow || wk_proc_run(a.v, sandbox_env, "/", &lim, log_cap, &pr, &e) != 0) {

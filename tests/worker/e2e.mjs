@@ -165,6 +165,15 @@ try {
   check(r8.value === 'null' && /sha256/.test(errOf(r8)), 'WasmUrl with a wrong hash: ' + errOf(r8));
   server.close();
 
+  // compile_only warms the cache without running; the next request for that commit is served from it.
+  const warm = gitRepo('warm', { 'echo.c': join(guestsDir, 'echo.c'), 'outlayer.h': join(guestsDir, 'include', 'outlayer.h') });
+  const r11 = await request(warm, '', { params: { compile_only: true } });
+  check(r11.event && r11.event.data[0].success === true, 'compile_only succeeds: ' + r11.value);
+  const r12 = await request(warm, 'warm');
+  const jobs = JSON.stringify(await (await fetch(`http://127.0.0.1:${cport}/public/jobs?limit=100`)).json());
+  check(/warm/.test(r12.value || '') && r12.event.data[0].wasm_hash === r11.event.data[0].wasm_hash &&
+    jobs.includes('cached module ' + r11.event.data[0].wasm_hash), 'after compile_only the module comes from the cache (compilation note)');
+
   // A worker killed in the middle of a task: its lease expires and another worker answers in the window.
   const slow = gitRepo('slow', { 'echo.c': join(guestsDir, 'echo.c'), 'outlayer.h': join(guestsDir, 'include', 'outlayer.h'),
     Makefile: { text: 'app.wasm: echo.c\n\tsleep 2\n\t$(CC) -O2 -I. -o $@ echo.c\n' } });
