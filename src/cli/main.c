@@ -13,6 +13,9 @@ typedef struct cli_cmd {
 
 static const cli_cmd cmds[] = {
     {"run", "run a WASI program exactly as a worker would, under the same limits", cli_cmd_run},
+    {"coordinator", "the task API server, and its worker tokens (token create|revoke|list)", cli_cmd_coordinator},
+    {"sandbox", "a local NEAR-compatible chain (--home DIR --port N --block-ms MS)", cli_cmd_sandbox},
+    {"worker", "a worker: builds, runs and answers requests from the coordinator", cli_cmd_worker},
 };
 
 static void usage(FILE *out)
