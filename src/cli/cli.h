@@ -24,6 +24,8 @@
 #define CLI_MAX_STDIN_BYTES (64u << 20)
 
 int cli_cmd_run(int argc, char **argv);
+/* cmd_dev.c: the whole stack on one machine */
+int cli_cmd_dev(int argc, char **argv);
 /* cmd_services.c: the services, argv[0] = the command name */
 int cli_cmd_coordinator(int argc, char **argv);
 int cli_cmd_sandbox(int argc, char **argv);

@@ -12,6 +12,7 @@ typedef struct cli_cmd {
 } cli_cmd;
 
 static const cli_cmd cmds[] = {
+    {"dev", "run the whole stack on this machine (chain, contracts, coordinator, worker); --demo plays a round", cli_cmd_dev},
     {"run", "run a WASI program exactly as a worker would, under the same limits", cli_cmd_run},
     {"coordinator", "the task API server, and its worker tokens (token create|revoke|list)", cli_cmd_coordinator},
     {"sandbox", "a local NEAR-compatible chain (--home DIR --port N --block-ms MS)", cli_cmd_sandbox},
