@@ -882,7 +882,7 @@ int worker_build_git(const worker_build_config *cfg, const char *repo_url, const
         case K_SOURCES:
             A(&a, "/bin/sh");
             A(&a, "-c");
-            A(&a, "mkdir -p .outlayer && exec \"$1\" --target=wasm32-wasi -O2 -I. -Iinclude -o .outlayer/out.wasm *.c");
+            A(&a, "mkdir -p .outlayer && exec \"$1\" --target=wasm32-wasi -O2 -I. -Iinclude -o .outlayer/out.wasm ./*.c");
             A(&a, "sh");
             A(&a, cc);
             break;
