@@ -304,6 +304,24 @@ static int deploy(dev *d, near_signer *s, const char *id, const char *wasm_path,
     return rc;
 }
 
+/* The worker clones as an unprivileged build user: every directory above the repositories must be
+ * traversable by others. Fails naming the first one that is not. */
+static int check_traversable(const char *dir, ol_err *err) {
+    char p[PATH_MAX];
+    if (!ol_strlcpy(p, dir, sizeof p)) return ol_err_set(err, 1, "path too long");
+    for (;;) {
+        struct stat st;
+        if (stat(p, &st) == 0 && !(st.st_mode & S_IXOTH))
+            return ol_err_set(err, 1,
+                              "the worker's build user cannot reach %s: %s is not traversable by others "
+                              "(chmod o+x it, or choose another --home)", dir, p);
+        char *slash = strrchr(p, '/');
+        if (!slash || slash == p) break;
+        *slash = 0;
+    }
+    return 0;
+}
+
 /* Publishes guest `name` as a git repository under home/repos; writes its commit id. */
 static int publish_guest(dev *d, const char *name, char commit[64], char *url, size_t url_cap, ol_err *err) {
     char dir[PATH_MAX], repos[PATH_MAX], src[PATH_MAX], dst[PATH_MAX], file[64];
@@ -313,6 +331,7 @@ static int publish_guest(dev *d, const char *name, char commit[64], char *url, s
     chmod(d->home, 0755);
     chmod(repos, 0755);
     chmod(dir, 0755);
+    if (check_traversable(dir, err)) return 1;
     const char *files[2] = {name, "include/outlayer.h"};
     for (int i = 0; i < 2; i++) {
         snprintf(file, sizeof file, i == 0 ? "%s.c" : "%s", files[i]);
@@ -493,6 +512,11 @@ static int setup(dev *d, ol_err *err) {
     if (path_join(sub, sizeof sub, creds, "sandbox")) mkdir_p(sub);
     if (!path_join(sub, sizeof sub, d->home, "builds") || mkdir_p(sub))
         return ol_err_set(err, 1, "cannot create the build directory under %s: %s", d->home, strerror(errno));
+    /* the guests, as git repositories the worker clones (before anything starts: it can fail) */
+    char random_url[PATH_MAX + 8], random_commit[64], echo_url[PATH_MAX + 8], echo_commit[64];
+    if (publish_guest(d, "random", random_commit, random_url, sizeof random_url, err) ||
+        publish_guest(d, "echo", echo_commit, echo_url, sizeof echo_url, err))
+        return 1;
     if (!port_free(d->chain_port)) return ol_err_set(err, 1, "port %d (--chain-port) is in use", d->chain_port);
     if (!port_free(d->api_port)) return ol_err_set(err, 1, "port %d (--api-port) is in use", d->api_port);
 
@@ -517,12 +541,9 @@ static int setup(dev *d, ol_err *err) {
     near_signer *root = near_signer_new("test.near", &rootc.secret_key, 1, err);
     if (!root) return 1;
     int rc = 0;
-    char outlayer_wasm[PATH_MAX], coinflip_wasm[PATH_MAX], random_url[PATH_MAX + 8], random_commit[64];
+    char outlayer_wasm[PATH_MAX], coinflip_wasm[PATH_MAX];
     path_join(outlayer_wasm, sizeof outlayer_wasm, d->exe_dir, "contracts/outlayer.wasm");
     path_join(coinflip_wasm, sizeof coinflip_wasm, d->exe_dir, "contracts/coinflip.wasm");
-    if ((rc = publish_guest(d, "random", random_commit, random_url, sizeof random_url, err))) goto out;
-    char echo_url[PATH_MAX + 8], echo_commit[64];
-    if ((rc = publish_guest(d, "echo", echo_commit, echo_url, sizeof echo_url, err))) goto out;
     if (!account_exists(d, DEV_OUTLAYER)) {
         printf("setup:        creating accounts and deploying contracts...\n");
         fflush(stdout);
