@@ -171,6 +171,16 @@ static void test_output_limit(void)
     ASSERT_EQ_U64(r.stdout_bytes, 10000);
     ASSERT_TRUE(memcmp(r.out, "line 0: all work", 16) == 0);
     wasi_result_free(&r);
+
+    /* stderr has its own limit: random's error message is longer than 10 bytes */
+    wasi_config_default(&c);
+    c.max_stderr_bytes = 10;
+    run_guest("random", &c, "{\"min\":5,\"max\":1}", &r);
+    ASSERT_EQ(r.outcome, WASI_OUTCOME_OUTPUT_LIMIT);
+    ASSERT_CONTAINS(r.message, "stderr limit of 10 bytes");
+    ASSERT_EQ(r.err_len, 10);
+    ASSERT_TRUE(memcmp(r.err, "random: ma", 10) == 0);
+    wasi_result_free(&r);
 }
 
 static void test_trap_and_exit(void)
