@@ -26,6 +26,8 @@ IMPORT("promise_yield_create") uint64_t promise_yield_create(uint64_t ml, uint64
                                                              uint64_t weight, uint64_t reg);
 IMPORT("promise_yield_resume") uint32_t promise_yield_resume(uint64_t dl, uint64_t dp, uint64_t pl, uint64_t pp);
 IMPORT("sha256") void sha256(uint64_t len, uint64_t ptr, uint64_t reg);
+IMPORT("keccak256") void keccak256(uint64_t len, uint64_t ptr, uint64_t reg);
+IMPORT("keccak512") void keccak512(uint64_t len, uint64_t ptr, uint64_t reg);
 
 static uint8_t buf[8192];
 static uint8_t out[8192];
@@ -183,4 +185,13 @@ EXPORT("hash") void hash(void) {
     sha256(n, ptr(buf), 0);
     read_register(0, ptr(out));
     value_return(32, ptr(out));
+}
+/* keccak: keccak256 ‖ keccak512 of the input (96 bytes) */
+EXPORT("keccak") void keccak(void) {
+    uint64_t n = read_input();
+    keccak256(n, ptr(buf), 0);
+    read_register(0, ptr(out));
+    keccak512(n, ptr(buf), 0);
+    read_register(0, ptr(out + 32));
+    value_return(96, ptr(out));
 }

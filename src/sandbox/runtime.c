@@ -374,6 +374,23 @@ HOST(chain_id) {
     (void)res;
     return reg_set(hc, x, a[0], "sandbox", 7);
 }
+HOST(current_contract_code) {
+    X;
+    static const uint8_t zero[32];
+    if (memcmp(x->acc->code_hash, zero, 32) == 0) {
+        res[0] = 0;
+        return VM_TRAP_NONE;
+    }
+    res[0] = 1; /* local code; global contracts are not supported */
+    return reg_set(hc, x, a[0], x->acc->code_hash, 32);
+}
+HOST(refund_to_account_id) {
+    X;
+    (void)res;
+    vm_trap t = no_view(hc, x, "refund_to_account_id");
+    /* promise_set_refund_to is not supported, so refunds always go to the predecessor */
+    return t ? t : reg_set(hc, x, a[0], x->predecessor, strlen(x->predecessor));
+}
 HOST(validator_stake) {
     X;
     (void)res;
@@ -1422,8 +1439,8 @@ static const host_def HOSTS[] = {
     {"promise_yield_resume", 4, 2, h_promise_yield_resume},
     {"promise_yield_create_with_id", 9, 1, h_unsupported},
     {"promise_yield_resume_with_yield_id", 4, 2, h_unsupported},
-    {"current_contract_code", 1, 1, h_unsupported},
-    {"refund_to_account_id", 1, 0, h_unsupported},
+    {"current_contract_code", 1, 1, h_current_contract_code},
+    {"refund_to_account_id", 1, 0, h_refund_to_account_id},
 };
 
 static vm_imports *g_imports;

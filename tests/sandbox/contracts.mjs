@@ -38,6 +38,18 @@ try {
     args_base64: '', finality: 'optimistic' });
   check(raw2.result && /MethodNotFound/.test(raw2.result.error), 'view of a missing method: ' + raw2.result.error);
 
+  const kv = async (input) => {
+    const r = await sb.rpc('query', { request_type: 'call_function', account_id: 'c.test.near', method_name: 'keccak',
+      args_base64: Buffer.from(input).toString('base64'), finality: 'optimistic' });
+    return Buffer.from(r.result.result).toString('hex');
+  };
+  const k0 = await kv(''), kabc = await kv('abc'), klong = await kv('a'.repeat(200));
+  check(k0.slice(0, 64) === 'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470', 'keccak256("") vector');
+  check(kabc.slice(0, 64) === '4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45', 'keccak256("abc") vector');
+  check(kabc.slice(64) === '18587dc2ea106b9a1563e32b3312421ca164c7f1f07bc922a9c83d77cea3a1e5d0c69910739025372dc14ac9642629379540c17e2a65b19d77aa511a9d00bb96',
+    'keccak512("abc") vector');
+  check(klong.length === 192, 'keccak over more than one block');
+
   // calls with storage, deposit, logs
   const r1 = await bob.callFunctionRaw({ contractId: 'c.test.near', methodName: 'set', args: { v: 'hello' } });
   check(r1.status.SuccessValue === '', 'set succeeds');
