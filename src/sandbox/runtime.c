@@ -861,12 +861,11 @@ static vm_trap add_dependency(vm_host_call *hc, sb_call *x, uint64_t pi, size_t 
         ol_strlcpy(d->outputs[d->n_outputs].receiver, cb->receiver, NEAR_ACCOUNT_ID_MAX + 1);
         d->n_outputs++;
         cb->n_inputs++;
-        /* data receipt creation: burnt as send fee, reserved as exec fee */
+        /* data receipt creation (send + exec fee): burnt here, since data receipts have no outcome of their own */
         uint64_t fee = 2 * 36486732312ull;
         vm_trap t = charge(hc, fee);
         if (t) return t;
         x->promise_gas += fee;
-        x->promise_used += fee / 2;
     }
     return VM_TRAP_NONE;
 }

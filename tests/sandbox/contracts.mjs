@@ -105,11 +105,16 @@ try {
   check(allowance === nearToYocto(1) - burnt9 * 100000000n, 'allowance charged the gas and refunded the unused part: ' + allowance);
 
   // cross-contract: success, failing callee with a deposit refunded to the caller, missing callee
-  const c0 = await total(c), d0 = await total(d);
+  await sleep(200);
+  const c0 = await total(c), d0 = await total(d), bob0 = await total(bob);
   const r6 = await bob.callFunctionRaw({ contractId: 'c.test.near', methodName: 'call', args: Buffer.from('d.test.near|echo|hi'),
     deposit: nearToYocto(1), gas: teraToGas(100) });
   check(Buffer.from(r6.status.SuccessValue, 'base64').toString() === 'ok:hi', 'callback sees the callee result: ok:hi');
-  await sleep(200);
+  await sleep(300);
+  const burnt6 = r6.receipts_outcome.reduce((s, o) => s + BigInt(o.outcome.gas_burnt), BigInt(r6.transaction_outcome.outcome.gas_burnt));
+  const spent6 = bob0 - await total(bob);
+  check(spent6 === nearToYocto(1) + burnt6 * 100000000n,
+    `cross-contract: the signer pays the deposit plus the gas burnt in all receipts (${burnt6} gas), the rest of 100 Tgas refunded`);
   check((await total(d)) - d0 === nearToYocto(1), 'the callee received the deposit');
   const c1 = await total(c);
   const r7 = await bob.callFunctionRaw({ contractId: 'c.test.near', methodName: 'call', args: Buffer.from('d.test.near|boom|'),
