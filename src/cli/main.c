@@ -14,6 +14,12 @@ typedef struct cli_cmd {
 static const cli_cmd cmds[] = {
     {"dev", "run the whole stack on this machine (chain, contracts, coordinator, worker); --demo plays a round", cli_cmd_dev},
     {"run", "run a WASI program exactly as a worker would, under the same limits", cli_cmd_run},
+    {"keys", "generate a NEAR key pair into a near-cli credentials file (prints the public key)", cli_cmd_keys},
+    {"view", "call a contract's view method and print the JSON it returns", cli_cmd_view},
+    {"call", "sign and send a function call (--as ACCOUNT), print the outcome", cli_cmd_call},
+    {"tx", "print a transaction's status and outcome (--sender ACCOUNT)", cli_cmd_tx},
+    {"request", "ask OutLayer to run a program (request_execution); --wait prints output, fee, refund", cli_cmd_request},
+    {"status", "show a pending OutLayer request, or that it is settled", cli_cmd_status},
     {"coordinator", "the task API server, and its worker tokens (token create|revoke|list)", cli_cmd_coordinator},
     {"sandbox", "a local NEAR-compatible chain (--home DIR --port N --block-ms MS)", cli_cmd_sandbox},
     {"worker", "a worker: builds, runs and answers requests from the coordinator", cli_cmd_worker},
