@@ -679,6 +679,63 @@ static void h_lock_release(call *c) {
     json_decref(o);
 }
 
+/* ---- monitor cursors ---- */
+
+static bool cursor_name(call *c, const char **out) {
+    *out = c->req->params[0];
+    if (!co_valid_name(*out, CO_CURSOR_NAME_MAX)) {
+        ol_http_error(c->resp, 400, "invalid_name",
+                      "cursor name must be 1..%d characters of A-Z a-z 0-9 . _ - : (CO_CURSOR_NAME_MAX)", CO_CURSOR_NAME_MAX);
+        return false;
+    }
+    return true;
+}
+
+static void h_cursor_get(call *c) {
+    const char *name;
+    if (!cursor_name(c, &name)) return;
+    long long v;
+    int64_t at;
+    ol_err e;
+    if (co_cursor_get(c->s->db, name, &v, &at, &e)) store_error(c, &e);
+    else ol_http_json(c->resp, 200, json_pack("{s:s,s:I,s:I}", "name", name, "value", (json_int_t)v, "updated_ms",
+                                              (json_int_t)at));
+}
+
+/* PUT {"value": N, "expected": M?}: "expected" absent = set; a number = compare-and-set against the
+ * stored value; null = only when the cursor does not exist yet. A failed compare answers 409
+ * cursor_conflict with "current" (null when absent). */
+static void h_cursor_put(call *c) {
+    const char *name;
+    if (!cursor_name(c, &name)) return;
+    json_t *o = body_object(c);
+    if (!o) return;
+    long long value = 0, expected = -1;
+    const long long *exp = NULL;
+    ol_err e;
+    if (bad_field(c, ol_json_int(o, "value", true, 0, CO_CURSOR_VALUE_MAX, &value, &e), &e)) goto out;
+    json_t *x = json_object_get(o, "expected");
+    if (x && json_is_null(x)) {
+        exp = &expected; /* -1: must not exist */
+    } else if (x) {
+        if (bad_field(c, ol_json_int(o, "expected", false, 0, CO_CURSOR_VALUE_MAX, &expected, &e), &e)) goto out;
+        exp = &expected;
+    }
+    long long cur = -1;
+    int rc = co_cursor_set(c->s->db, name, value, exp, now_ms(), &cur, &e);
+    if (rc == CO_ERR_CONFLICT) {
+        json_t *body = json_pack("{s:{s:s,s:s},s:o}", "error", "code", "cursor_conflict", "message", e.msg, "current",
+                                 cur < 0 ? json_null() : json_integer(cur));
+        ol_http_json(c->resp, 409, body);
+    } else if (rc) {
+        store_error(c, &e);
+    } else {
+        ol_http_json(c->resp, 200, json_pack("{s:s,s:I}", "name", name, "value", (json_int_t)value));
+    }
+out:
+    json_decref(o);
+}
+
 /* ---- admin ---- */
 
 static void h_token_create(call *c) {
@@ -741,6 +798,8 @@ static const endpoint endpoints[] = {
     {"POST", "/modules/index", AUTH_WORKER, false, 0, h_index_put},
     {"POST", "/locks/acquire", AUTH_WORKER, false, 0, h_lock_acquire},
     {"POST", "/locks/release", AUTH_WORKER, false, 0, h_lock_release},
+    {"GET", "/monitor/cursor/:name", AUTH_WORKER, false, 0, h_cursor_get},
+    {"PUT", "/monitor/cursor/:name", AUTH_WORKER, false, 0, h_cursor_put},
     {"POST", "/admin/tokens", AUTH_ADMIN, false, 0, h_token_create},
     {"GET", "/admin/tokens", AUTH_ADMIN, false, 0, h_token_list},
     {"POST", "/admin/tokens/:name/revoke", AUTH_ADMIN, false, 0, h_token_revoke},

@@ -27,6 +27,10 @@ struct json_t;
 #define CO_COMMIT_MAX 128          /* commit id (40 or 64 hex) */
 #define CO_TARGET_MAX 64           /* build target, builder version */
 #define CO_RATE_TABLE_MAX 4096     /* distinct clients tracked by the in-process rate limiter */
+#define CO_CURSOR_NAME_MAX 64      /* monitor cursor names: same alphabet as worker ids (one per contract/monitor) */
+/* Cursor values are request ids: u64 on chain, but JSON integers here are parsed as signed 64-bit and
+ * stored as BIGINT, so 0..INT64_MAX; a contract's counter will not reach 2^63. */
+#define CO_CURSOR_VALUE_MAX INT64_MAX
 
 /* capabilities / task kinds */
 enum { CO_CAP_EXECUTE = 1, CO_CAP_COMPILE = 2 };
@@ -129,6 +133,14 @@ int co_index_get(co_db *db, const char *repo, const char *commit, const char *ta
 int co_lock_acquire(co_db *db, const char *key, const char *owner, int64_t now, int64_t ttl_ms, bool *out_got,
                     char out_holder[CO_WORKER_ID_MAX + 1], ol_err *err);
 int co_lock_release(co_db *db, const char *key, const char *owner, bool *out_released, ol_err *err);
+
+/* monitor cursors: name -> value (the next request id a chain monitor looks at) */
+int co_cursor_get(co_db *db, const char *name, long long *out_value, int64_t *out_updated_ms, ol_err *err); /* NOT_FOUND */
+/* Sets the cursor. expected NULL: unconditional upsert. *expected >= 0: compare-and-set, only when the
+ * stored value equals it; *expected < 0: only when the cursor does not exist yet. A failed compare
+ * returns CO_ERR_CONFLICT with *out_current = the stored value (-1 when absent). */
+int co_cursor_set(co_db *db, const char *name, long long value, const long long *expected, int64_t now,
+                  long long *out_current, ol_err *err);
 
 /* ---- module cache files (cache.c) ---- */
 typedef struct co_cache co_cache;

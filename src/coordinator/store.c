@@ -73,6 +73,10 @@ static long long cell_ll(const co_rows *r, size_t row, size_t col) {
     " PRIMARY KEY (repo, commit_id, target, builder));"                                                               \
     "CREATE TABLE build_locks (key TEXT PRIMARY KEY, owner TEXT NOT NULL, until_ms BIGINT NOT NULL);"
 
+#define SCHEMA_V2                                                                                                     \
+    "CREATE TABLE monitor_cursors (name TEXT PRIMARY KEY, value BIGINT NOT NULL CHECK (value >= 0),"                  \
+    " updated_ms BIGINT NOT NULL);"
+
 typedef struct migration {
     int version;
     const char *sqlite, *pg;
@@ -81,6 +85,8 @@ typedef struct migration {
 /* Append new versions at the end; never edit an applied one. */
 static const migration migrations[] = {
     {1, SCHEMA_V1("INTEGER PRIMARY KEY AUTOINCREMENT"), SCHEMA_V1("BIGSERIAL PRIMARY KEY")},
+    /* 2: monitor cursors (the next request id a chain monitor looks at), shared by all workers */
+    {2, SCHEMA_V2, SCHEMA_V2},
 };
 
 int co_store_migrate(co_db *db, ol_err *err) {
@@ -699,4 +705,61 @@ int co_lock_release(co_db *db, const char *key, const char *owner, bool *out_rel
     int rc = run(db, "DELETE FROM build_locks WHERE key = $1 AND owner = $2", 2, p, NULL, &n, err);
     *out_released = n > 0;
     return rc;
+}
+
+/* ---- monitor cursors ---- */
+
+int co_cursor_get(co_db *db, const char *name, long long *out_value, int64_t *out_updated_ms, ol_err *err) {
+    const char *p[] = {name};
+    co_rows r;
+    int rc = run(db, "SELECT value, updated_ms FROM monitor_cursors WHERE name = $1", 1, p, &r, NULL, err);
+    if (rc) return rc;
+    if (!r.nrows) rc = ol_err_set(err, CO_ERR_NOT_FOUND, "no monitor cursor named \"%s\"", name);
+    else {
+        *out_value = cell_ll(&r, 0, 0);
+        if (out_updated_ms) *out_updated_ms = cell_ll(&r, 0, 1);
+    }
+    co_rows_free(&r);
+    return rc;
+}
+
+int co_cursor_set(co_db *db, const char *name, long long value, const long long *expected, int64_t now,
+                  long long *out_current, ol_err *err) {
+    long long n = 0;
+    int rc;
+    if (!expected) {
+        const char *p[] = {name, I64S(value), I64S(now)};
+        rc = run(db,
+                 "INSERT INTO monitor_cursors (name, value, updated_ms) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE"
+                 " SET value = excluded.value, updated_ms = excluded.updated_ms",
+                 3, p, NULL, &n, err);
+        if (!rc && out_current) *out_current = value;
+        return rc;
+    }
+    if (*expected < 0) {
+        /* expected "absent": only creates */
+        const char *p[] = {name, I64S(value), I64S(now)};
+        rc = run(db, "INSERT INTO monitor_cursors (name, value, updated_ms) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+                 3, p, NULL, &n, err);
+    } else {
+        const char *p[] = {name, I64S(value), I64S(now), I64S(*expected)};
+        rc = run(db, "UPDATE monitor_cursors SET value = $2, updated_ms = $3 WHERE name = $1 AND value = $4", 4, p, NULL, &n,
+                 err);
+    }
+    if (rc) return rc;
+    if (n > 0) {
+        if (out_current) *out_current = value;
+        return 0;
+    }
+    /* the compare failed: report what is there now */
+    long long cur = -1;
+    ol_err e2;
+    int g = co_cursor_get(db, name, &cur, NULL, &e2);
+    if (g && g != CO_ERR_NOT_FOUND) return ol_err_set(err, g, "%s", e2.msg);
+    if (out_current) *out_current = g ? -1 : cur;
+    if (g)
+        return ol_err_set(err, CO_ERR_CONFLICT, "monitor cursor \"%s\" does not exist (expected %lld)", name, *expected);
+    if (*expected < 0)
+        return ol_err_set(err, CO_ERR_CONFLICT, "monitor cursor \"%s\" already exists (value %lld)", name, cur);
+    return ol_err_set(err, CO_ERR_CONFLICT, "monitor cursor \"%s\" is %lld, not the expected %lld", name, cur, *expected);
 }

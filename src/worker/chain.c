@@ -2,8 +2,8 @@
  * src/near's nonce manager; "already resolved" is success), the check that a task is a real pending
  * request (re-read with get_request at final blocks and compared field by field: a forged task cannot
  * get a real request resolved), the yield-window check, and the monitor (pages list_pending_requests
- * at final blocks and creates one execute task per request; task creation is idempotent on the
- * coordinator, so a restart that pages from the start again misses nothing and duplicates nothing). */
+ * at final blocks from a cursor kept in the coordinator and creates one execute task per request; task
+ * creation is idempotent on the coordinator, so a repeated page duplicates nothing). */
 #define _GNU_SOURCE
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -162,53 +162,203 @@ int wk_chain_resolve(wk_chain *c, long long request_id, const json_t *response, 
     return rc;
 }
 
-/* ---- the monitor ---- */
+/* ---- the monitor ----
+ * The cursor is "the next request id to look at": every pending request below it has been handed to
+ * the coordinator (its task exists; create is idempotent), so it is never skipped. It lives in the
+ * coordinator (GET/PUT /monitor/cursor/:name, compare-and-set) so a restart continues where the last
+ * monitor stopped. Request ids are assigned in increasing order by the contract and read at final
+ * blocks, so a request that appears later always has an id above every id seen so far. */
 
-int wk_monitor_page(wk_chain *c, const wk_loop *L, long long *cursor, size_t *created, ol_err *err) {
+int wk_monitor_step(wk_monitor *m, const wk_monitor_io *io, unsigned page_size, size_t *created, ol_err *err) {
     *created = 0;
-    json_t *page;
-    json_t *args = json_pack("{s:I,s:I}", "from_id", (json_int_t)*cursor, "limit", (json_int_t)WK_MONITOR_PAGE);
-    int rc = view(c, "list_pending_requests", args, &page, err);
-    if (rc)
-        return rc;
+    m->more = false;
+    if (!m->known) {
+        bool found = false;
+        long long v = 0;
+        if (io->cursor_get(io->ctx, &v, &found, err))
+            return 1;
+        m->cursor = found ? v : 0;
+        m->stored = found ? v : -1;
+        long long chain_next = 0;
+        if (found && v > 0 && io->next_id) {
+            /* A cursor past the contract's next request id belongs to another deployment (a chain reset
+             * under a kept coordinator): starting there would skip every new request. */
+            if (io->next_id(io->ctx, &chain_next, err))
+                return 1;
+            if (v > chain_next) {
+                OL_WARN("monitor: the stored cursor %lld is past the contract's next request id %lld (a new chain or"
+                        " contract?); paging from 0",
+                        v, chain_next);
+                m->cursor = 0;
+            }
+        }
+        m->known = true;
+    }
+    json_t *page = NULL;
+    if (io->list(io->ctx, m->cursor, page_size, &page, err)) {
+        m->known = false; /* re-read the cursor after an error */
+        return 1;
+    }
     if (!json_is_array(page)) {
         json_decref(page);
+        m->known = false;
         return ol_err_set(err, 1, "list_pending_requests did not return an array");
     }
+    long long next = m->cursor;
+    bool full = json_array_size(page) >= page_size;
+    int rc = 0;
     size_t i;
     json_t *r;
-    long long last = *cursor - 1;
     json_array_foreach(page, i, r) {
         json_t *rid = json_object_get(r, "request_id");
-        const char *data_id = json_string_value(json_object_get(r, "data_id"));
-        const char *sender = json_string_value(json_object_get(r, "sender_id"));
-        if (!json_is_integer(rid) || !data_id) {
+        if (!json_is_integer(rid) || json_integer_value(rid) < 0 ||
+            !json_string_value(json_object_get(r, "data_id"))) {
             OL_WARN("monitor: a pending request without request_id or data_id; skipped");
             continue;
         }
-        json_t *body = json_pack("{s:I,s:s,s:s,s:O}", "request_id", json_integer_value(rid), "data_id", data_id, "kind",
-                                 "execute", "payload", r);
-        if (sender)
-            json_object_set_new(body, "account", json_string(sender));
-        char *text = json_dumps(body, JSON_COMPACT);
-        json_decref(body);
-        char *resp = NULL;
-        ol_err e;
-        long st = text ? wk_http(L, "POST", "/tasks", NULL, text, strlen(text), 10000, false, &resp, NULL, &e) : 0;
-        free(text);
-        free(resp);
-        if (st == 201)
-            (*created)++;
-        else if (st != 200) {
-            json_decref(page);
-            return ol_err_set(err, 1, "monitor: creating the task of request %lld failed (HTTP %ld)",
-                              (long long)json_integer_value(rid), st);
+        long long id = json_integer_value(rid);
+        if (id < m->cursor)
+            continue; /* not asked for (the contract pages from from_id) */
+        bool made = false;
+        if ((rc = io->create(io->ctx, r, &made, err))) {
+            next = id; /* not handed over: the cursor stops at it, the next step retries it */
+            break;
         }
-        last = json_integer_value(rid);
+        if (made)
+            (*created)++;
+        if (id >= next)
+            next = id + 1;
     }
-    /* A full page: continue after its last id; a short one: the end, start from the top next time
-     * (requests are answered or time out within the yield window, so the list stays short). */
-    *cursor = json_array_size(page) == WK_MONITOR_PAGE ? last + 1 : 0;
     json_decref(page);
+    ol_err e2, *ce = rc ? &e2 : err;
+    /* Store the advance with compare-and-set: another monitor may have moved it; never backwards. */
+    for (int tries = 0; next != m->stored && tries < 4; tries++) {
+        bool ok = false;
+        long long cur = -1;
+        if (io->cursor_cas(io->ctx, next, m->stored, &ok, &cur, ce)) {
+            m->known = false;
+            return 1;
+        }
+        if (ok) {
+            m->stored = next;
+            break;
+        }
+        m->stored = cur; /* someone else's value */
+        if (cur >= next) {
+            next = cur; /* another monitor got further: continue from there */
+            break;
+        }
+    }
+    m->cursor = next;
+    if (rc)
+        m->known = false;
+    else
+        m->more = full;
+    return rc;
+}
+
+/* The real page source, task creation and cursor store: the chain and the coordinator. */
+typedef struct io_ctx {
+    wk_chain *c;
+    const wk_loop *L;
+} io_ctx;
+
+static int io_list(void *ctx, long long from_id, unsigned limit, json_t **page, ol_err *err) {
+    io_ctx *x = ctx;
+    return view(x->c, "list_pending_requests",
+                json_pack("{s:I,s:I}", "from_id", (json_int_t)from_id, "limit", (json_int_t)limit), page, err);
+}
+
+static int io_create(void *ctx, const json_t *r, bool *created, ol_err *err) {
+    io_ctx *x = ctx;
+    json_t *rid = json_object_get(r, "request_id");
+    const char *sender = json_string_value(json_object_get(r, "sender_id"));
+    json_t *body = json_pack("{s:O,s:s,s:s,s:O}", "request_id", rid, "data_id",
+                             json_string_value(json_object_get(r, "data_id")), "kind", "execute", "payload", r);
+    if (body && sender)
+        json_object_set_new(body, "account", json_string(sender));
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    char *resp = NULL;
+    ol_err e;
+    long st = text ? wk_http(x->L, "POST", "/tasks", NULL, text, strlen(text), 10000, false, &resp, NULL, &e) : 0;
+    free(text);
+    free(resp);
+    *created = st == 201;
+    if (st != 200 && st != 201)
+        return ol_err_set(err, 1, "monitor: creating the task of request %lld failed (HTTP %ld%s%s)",
+                          (long long)json_integer_value(rid), st, st ? "" : ": ", st ? "" : e.msg);
     return 0;
+}
+
+static int io_next_id(void *ctx, long long *next_id, ol_err *err) {
+    io_ctx *x = ctx;
+    json_t *st;
+    if (view(x->c, "get_stats", json_object(), &st, err))
+        return 1;
+    json_t *n = json_object_get(st, "next_request_id");
+    int rc = 0;
+    if (json_is_integer(n) && json_integer_value(n) >= 0)
+        *next_id = json_integer_value(n);
+    else
+        rc = ol_err_set(err, 1, "get_stats has no next_request_id");
+    json_decref(st);
+    return rc;
+}
+
+static void cursor_path(const io_ctx *x, char *out, size_t cap) { snprintf(out, cap, "/monitor/cursor/%s", x->c->contract); }
+
+static int io_cursor_get(void *ctx, long long *value, bool *found, ol_err *err) {
+    io_ctx *x = ctx;
+    char path[160], *resp = NULL;
+    cursor_path(x, path, sizeof path);
+    ol_err e;
+    long st = wk_http(x->L, "GET", path, NULL, NULL, 0, 10000, false, &resp, NULL, &e);
+    *found = false;
+    int rc = 0;
+    if (st == 200) {
+        json_t *o = resp ? json_loads(resp, 0, NULL) : NULL;
+        json_t *v = json_object_get(o, "value");
+        if (json_is_integer(v) && json_integer_value(v) >= 0) {
+            *value = json_integer_value(v);
+            *found = true;
+        } else {
+            rc = ol_err_set(err, 1, "monitor: the coordinator's cursor answer has no value");
+        }
+        json_decref(o);
+    } else if (st != 404) {
+        rc = ol_err_set(err, 1, "monitor: reading the cursor failed (HTTP %ld%s%s)", st, st ? "" : ": ", st ? "" : e.msg);
+    }
+    free(resp);
+    return rc;
+}
+
+static int io_cursor_cas(void *ctx, long long value, long long expected, bool *ok, long long *current, ol_err *err) {
+    io_ctx *x = ctx;
+    char path[160], body[96], *resp = NULL;
+    cursor_path(x, path, sizeof path);
+    if (expected < 0)
+        snprintf(body, sizeof body, "{\"value\":%lld,\"expected\":null}", value);
+    else
+        snprintf(body, sizeof body, "{\"value\":%lld,\"expected\":%lld}", value, expected);
+    ol_err e;
+    long st = wk_http(x->L, "PUT", path, "application/json", body, strlen(body), 10000, false, &resp, NULL, &e);
+    int rc = 0;
+    *ok = st == 200;
+    if (st == 409) {
+        json_t *o = resp ? json_loads(resp, 0, NULL) : NULL;
+        json_t *c = json_object_get(o, "current");
+        *current = json_is_integer(c) ? json_integer_value(c) : -1;
+        json_decref(o);
+    } else if (st != 200) {
+        rc = ol_err_set(err, 1, "monitor: storing the cursor failed (HTTP %ld%s%s)", st, st ? "" : ": ", st ? "" : e.msg);
+    }
+    free(resp);
+    return rc;
+}
+
+int wk_monitor_page(wk_chain *c, const wk_loop *L, wk_monitor *m, size_t *created, ol_err *err) {
+    io_ctx x = {c, L};
+    wk_monitor_io io = {&x, io_list, io_create, io_cursor_get, io_cursor_cas, io_next_id};
+    return wk_monitor_step(m, &io, WK_MONITOR_PAGE, created, err);
 }

@@ -482,15 +482,15 @@ static void report_and_finish(const wk_loop *L, json_t *task, lease *ls, json_t 
 
 static void *monitor_thread(void *p) {
     const wk_loop *L = p;
-    long long cursor = 0;
+    wk_monitor m = {0}; /* the cursor is read from the coordinator before the first page */
     while (!atomic_load(&g_stop)) {
         size_t created = 0;
         ol_err e;
-        if (wk_monitor_page(L->chain, L, &cursor, &created, &e) != 0)
+        if (wk_monitor_page(L->chain, L, &m, &created, &e) != 0)
             OL_WARN("monitor: %s", e.msg);
         else if (created)
-            OL_INFO("monitor: %zu new task(s)", created);
-        if (cursor == 0)
+            OL_INFO("monitor: %zu new task(s), cursor %lld", created, m.cursor);
+        if (!m.more)
             usleep(L->monitor_interval_ms * 1000u);
     }
     return NULL;

@@ -90,9 +90,37 @@ typedef struct wk_loop_settings {
 } wk_loop_settings;
 typedef wk_loop_settings wk_loop;
 
-/* One page of the monitor: list_pending_requests from *cursor, one execute task per request (the
- * coordinator dedupes), *cursor advanced (0 after the last page). */
-int wk_monitor_page(wk_chain *c, const wk_loop *L, long long *cursor, size_t *created, ol_err *err);
+/* The monitor (chain.c). Its cursor is the next request id to look at: every pending request below it
+ * has its task in the coordinator. The cursor is kept in the coordinator (GET/PUT /monitor/cursor/NAME,
+ * NAME = the contract id), read at start and after any error, and advanced with compare-and-set only
+ * past requests whose task creation succeeded. */
+typedef struct wk_monitor {
+    long long cursor; /* next from_id */
+    long long stored; /* the value last read from or written to the store; -1 = absent */
+    bool known;       /* false: read the store before the next page */
+    bool more;        /* the last page was full: the next one can follow at once */
+} wk_monitor;
+/* Where pages come from and go to (the chain and coordinator in production; a fake in the tests).
+ * list: *page = JSON array of requests with id >= from_id, ascending (caller decrefs). create: makes
+ * the request's execute task (idempotent), *created when it is new. cursor_get: *found false when
+ * absent. cursor_cas: set to value when the stored one equals expected (-1 = absent); otherwise *ok
+ * false and *current = the stored value (-1 = absent). next_id (may be NULL): the contract's next
+ * request id, checked against a stored cursor when it is read (a cursor past it is from another chain
+ * or contract, and paging restarts from 0). Each returns nonzero on a transport error. */
+typedef struct wk_monitor_io {
+    void *ctx;
+    int (*list)(void *ctx, long long from_id, unsigned limit, struct json_t **page, ol_err *err);
+    int (*create)(void *ctx, const struct json_t *request, bool *created, ol_err *err);
+    int (*cursor_get)(void *ctx, long long *value, bool *found, ol_err *err);
+    int (*cursor_cas)(void *ctx, long long value, long long expected, bool *ok, long long *current, ol_err *err);
+    int (*next_id)(void *ctx, long long *next_id, ol_err *err);
+} wk_monitor_io;
+/* One page: reads the cursor if not known, lists page_size requests from it, creates their tasks and
+ * stores the advance. *created = new tasks. On error the cursor stays at the first request not handed
+ * over and is re-read next time. m->more tells whether the page was full. */
+int wk_monitor_step(wk_monitor *m, const wk_monitor_io *io, unsigned page_size, size_t *created, ol_err *err);
+/* wk_monitor_step against the chain (list_pending_requests at final blocks) and the coordinator. */
+int wk_monitor_page(wk_chain *c, const wk_loop *L, wk_monitor *m, size_t *created, ol_err *err);
 
 /* Runs the slots until SIGINT/SIGTERM; returns the exit status. */
 int wk_loop_run(const wk_loop_settings *s);

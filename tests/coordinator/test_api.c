@@ -419,6 +419,77 @@ static void test_metrics_and_rate_limit(void) {
     expect("POST", "/workers/heartbeat", tok, "{\"worker_id\":\"w1\"}", 200, NULL);
 }
 
+/* Monitor cursors: worker-authenticated, absent until set, compare-and-set so concurrent monitors never
+ * move one backwards, bad input refused with a stable code. */
+static atomic_long cursor_moves;
+static void *cursor_racer(void *arg) {
+    (void)arg;
+    for (int i = 0; i < 25; i++) {
+        h_resp r = h_get(port, "/monitor/cursor/race", tok);
+        ASSERT_EQ(r.status, 200);
+        long long v = h_json_int(r.body, "value");
+        h_resp_free(&r);
+        char body[96];
+        snprintf(body, sizeof body, "{\"value\":%lld,\"expected\":%lld}", v + 1, v);
+        r = h_req(port, "PUT", "/monitor/cursor/race", tok, body, strlen(body));
+        if (r.status == 200) atomic_fetch_add(&cursor_moves, 1);
+        else if (r.status != 409) T_FAIL("cursor race: status %ld: %s", r.status, r.body);
+        else ASSERT_CONTAINS(r.body, "\"code\":\"cursor_conflict\"");
+        h_resp_free(&r);
+    }
+    return NULL;
+}
+
+static void test_cursors(void) {
+    expect("GET", "/monitor/cursor/m1", NULL, NULL, 401, "unauthorized");
+    expect("PUT", "/monitor/cursor/m1", NULL, "{\"value\":1}", 401, "unauthorized");
+    expect("GET", "/monitor/cursor/m1", tok, NULL, 404, "not_found");
+    /* expected null: create only when absent */
+    expect("PUT", "/monitor/cursor/m1", tok, "{\"value\":5,\"expected\":null}", 200, NULL);
+    expect("PUT", "/monitor/cursor/m1", tok, "{\"value\":6,\"expected\":null}", 409, "cursor_conflict");
+    h_resp r = h_get(port, "/monitor/cursor/m1", tok);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_EQ(h_json_int(r.body, "value"), 5);
+    ASSERT_TRUE(h_json_int(r.body, "updated_ms") > 0);
+    h_resp_free(&r);
+    /* compare-and-set: a stale monitor (expected 3) cannot move it; the 409 names the current value */
+    r = h_req(port, "PUT", "/monitor/cursor/m1", tok, "{\"value\":4,\"expected\":3}", 24);
+    ASSERT_EQ(r.status, 409);
+    ASSERT_CONTAINS(r.body, "\"cursor_conflict\"");
+    ASSERT_EQ(h_json_int(r.body, "current"), 5);
+    h_resp_free(&r);
+    expect("PUT", "/monitor/cursor/m1", tok, "{\"value\":9,\"expected\":5}", 200, NULL);
+    expect("PUT", "/monitor/cursor/nope", tok, "{\"value\":9,\"expected\":5}", 409, "cursor_conflict");
+    /* unconditional set, and the largest value */
+    expect("PUT", "/monitor/cursor/m1", tok, "{\"value\":9223372036854775807}", 200, NULL);
+    r = h_get(port, "/monitor/cursor/m1", tok);
+    ASSERT_EQ(h_json_int(r.body, "value"), 9223372036854775807LL);
+    h_resp_free(&r);
+    /* bad input */
+    expect("PUT", "/monitor/cursor/m1", tok, "{\"value\":-1}", 400, "invalid_field");
+    expect("PUT", "/monitor/cursor/m1", tok, "{\"value\":\"7\"}", 400, "invalid_field");
+    expect("PUT", "/monitor/cursor/m1", tok, "{\"value\":1.5}", 400, "invalid_field");
+    expect("PUT", "/monitor/cursor/m1", tok, "{}", 400, "invalid_field");
+    expect("PUT", "/monitor/cursor/m1", tok, "{\"value\":1,\"expected\":-2}", 400, "invalid_field");
+    expect("PUT", "/monitor/cursor/m1", tok, "{\"value\":18446744073709551615}", 400, "bad_json");
+    expect("PUT", "/monitor/cursor/m1", tok, "[1]", 400, "bad_json");
+    expect("GET", "/monitor/cursor/bad%20name", tok, NULL, 400, "invalid_name");
+    expect("GET", "/monitor/cursor/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", tok, NULL, 400,
+           "invalid_name"); /* 65 characters: over CO_CURSOR_NAME_MAX */
+    expect("DELETE", "/monitor/cursor/m1", tok, NULL, 405, "method_not_allowed");
+    /* concurrent compare-and-set: every successful move is +1 from what was read, so the final value
+     * equals the number of successes (none lost, none doubled, never backwards) */
+    expect("PUT", "/monitor/cursor/race", tok, "{\"value\":0}", 200, NULL);
+    atomic_store(&cursor_moves, 0);
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) pthread_create(&th[i], NULL, cursor_racer, NULL);
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    r = h_get(port, "/monitor/cursor/race", tok);
+    ASSERT_EQ(h_json_int(r.body, "value"), atomic_load(&cursor_moves));
+    ASSERT_TRUE(atomic_load(&cursor_moves) >= 25);
+    h_resp_free(&r);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) T_FAIL("usage: %s sqlite|pg redis|noredis", argv[0]);
     bool pg = strcmp(argv[1], "pg") == 0, redis = strcmp(argv[2], "redis") == 0;
@@ -515,6 +586,7 @@ int main(int argc, char **argv) {
     test_tokens();
     test_modules(data_dir);
     test_metrics_and_rate_limit();
+    test_cursors();
     if (redis) {
         /* losing Redis loses nothing: the coordinator keeps serving from the store */
         h_stop_redis();

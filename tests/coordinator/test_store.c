@@ -309,7 +309,7 @@ int main(int argc, char **argv) {
     OK(co_store_migrate(db, &err)); /* applying again is a no-op */
     int v;
     OK(co_store_schema_version(db, &v, &err));
-    ASSERT_EQ(v, 1);
+    ASSERT_EQ(v, 2);
     test_tasks();
     test_tokens_locks();
     test_cache();

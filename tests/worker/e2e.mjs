@@ -191,6 +191,13 @@ try {
     worker = startWorker('e2e-worker-2');
   });
   check(/survived/.test(r10.value || ''), `worker killed mid-task: another worker answered (${Date.now() - killedAt} ms after the kill): ` + r10.value);
+  // The monitor's cursor lives in the coordinator: past every request seen so far (the restarted worker
+  // continued from it rather than from 0, and the killed worker's request was still answered).
+  const all = (await (await fetch(`http://127.0.0.1:${cport}/public/jobs?limit=100`)).json()).jobs;
+  const maxId = Math.max(...all.map((j) => j.request_id));
+  const cur = await (await fetch(`http://127.0.0.1:${cport}/monitor/cursor/outlayer.test.near`,
+    { headers: { Authorization: `Bearer ${token}` } })).json();
+  check(cur.value === maxId + 1, `monitor cursor kept in the coordinator: ${cur.value} (highest request id ${maxId})`);
 
   // No worker: the yield times out and the payer gets everything back.
   worker.kill('SIGTERM');
