@@ -397,13 +397,26 @@ static void query(sb_chain *c, json_t *params, rpc_out *o) {
             sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 2, (sqlite3_int64)pn);
             sqlite3_bind_blob(st, 3, prefix, (int)pn, SQLITE_STATIC);
-            while (sqlite3_step(st) == SQLITE_ROW)
+            size_t bytes = 0;
+            while (sqlite3_step(st) == SQLITE_ROW) {
+                bytes += (size_t)sqlite3_column_bytes(st, 0) + (size_t)sqlite3_column_bytes(st, 1);
+                if (bytes > SB_VIEW_STATE_MAX) break;
                 json_array_append_new(values,
                                       json_pack("{s:o,s:o}", "key",
                                                 b64(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0)),
                                                 "value",
                                                 b64(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1))));
+            }
             sb_release(st);
+            if (bytes > SB_VIEW_STATE_MAX) {
+                free(prefix);
+                json_decref(values);
+                handler_error(o, "TOO_LARGE_CONTRACT_STATE",
+                              json_pack("{s:s,s:I,s:o}", "contract_account_id", id, "block_height", (json_int_t)b.height,
+                                        "block_hash", sb_hash_json(b.hash)),
+                              json_sprintf("State of contract %s is too large to be viewed", id));
+                goto out;
+            }
         }
         free(prefix);
         o->result = json_pack("{s:o}", "values", values);
@@ -670,6 +683,9 @@ static void dispatch(sb_chain *c, const char *method, json_t *params, rpc_out *o
                           json_sprintf("Receipt with id %s has never been observed on this node", rid));
     } else if (strcmp(method, "EXPERIMENTAL_changes") == 0) {
         changes(c, params, o);
+    } else if (strcmp(method, "network_info") == 0) {
+        o->result = json_pack("{s:[],s:i,s:i,s:i,s:i,s:[]}", "active_peers", "num_active_peers", 0, "peer_max_count", 0,
+                              "sent_bytes_per_sec", 0, "received_bytes_per_sec", 0, "known_producers");
     } else if (strcmp(method, "sandbox_fast_forward") == 0) {
         fast_forward(c, params, o);
     } else {

@@ -32,6 +32,7 @@
 #define SB_RPC_BODY_MAX (8u * 1024 * 1024)   /* a 4 MiB transaction as base64 plus the envelope */
 #define SB_FAST_FORWARD_MAX 100000           /* sandbox_fast_forward delta_height cap (bounded request time) */
 #define SB_DEFAULT_YIELD_BLOCKS 200          /* NEP-519 yield_timeout_length_in_blocks (§6) */
+#define SB_VIEW_STATE_MAX 50000               /* trie_viewer_state_size_limit: view_state refuses more (§4.3) */
 #define SB_PATH_MAX 4096
 
 /* ---- chain --------------------------------------------------------------------------------------- */
