@@ -465,6 +465,7 @@ vm_instance *vm_instance_new(const vm_module *m, vm_imports *imp, const vm_insta
     inst->max_depth = cfg.max_call_depth ? cfg.max_call_depth : VM_DEFAULT_MAX_CALL_DEPTH;
     inst->max_table_elems = cfg.max_table_elems ? cfg.max_table_elems : VM_DEFAULT_MAX_TABLE_ELEMS;
     atomic_init(&inst->interrupt, 0);
+    inst->intr = cfg.interrupt_flag ? cfg.interrupt_flag : &inst->interrupt;
     if (alloc_instance(inst, &cfg, err) || link_imports(inst, imp, err) || init_own(inst, &cfg, err)) goto fail;
     if (apply_segments(inst, err)) goto zombie;
     if (m->has_start) {
@@ -593,8 +594,8 @@ bool vm_global_get_n(const vm_instance *inst, const char *name, size_t name_len,
 
 void vm_set_fuel(vm_instance *inst, uint64_t fuel) { inst->fuel = fuel; }
 uint64_t vm_get_fuel(const vm_instance *inst) { return inst->fuel; }
-void vm_interrupt(vm_instance *inst) { atomic_store(&inst->interrupt, 1); }
-void vm_interrupt_reset(vm_instance *inst) { atomic_store(&inst->interrupt, 0); }
+void vm_interrupt(vm_instance *inst) { atomic_store(inst->intr, 1); }
+void vm_interrupt_reset(vm_instance *inst) { atomic_store(inst->intr, 0); }
 
 static vm_memory *mem0(const vm_instance *inst) { return inst->mod->nmems ? inst->mems[0] : NULL; }
 

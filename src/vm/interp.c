@@ -168,7 +168,7 @@ static vm_trap host_call(vm_instance *top, vm_instance *caller, vm_funcinst *f, 
         uint32_t t_ = (t);                                                                                 \
         if (t_ & VM_LOOP_TARGET) {                                                                         \
             ip = code_base + (t_ & ~VM_LOOP_TARGET);                                                       \
-            if (__builtin_expect(atomic_load_explicit(&inst->interrupt, memory_order_relaxed) != 0, 0))    \
+            if (__builtin_expect(atomic_load_explicit(inst->intr, memory_order_relaxed) != 0, 0))    \
                 TRAP(VM_TRAP_INTERRUPTED, "interrupted");                                                  \
             FUEL_CHARGE(ip[1]);                                                                            \
             ip += 2;                                                                                       \
@@ -348,7 +348,7 @@ dispatch:
         DISPATCH();
     }
     CASE(FUEL_CHECK) {
-        if (__builtin_expect(atomic_load_explicit(&inst->interrupt, memory_order_relaxed) != 0, 0))
+        if (__builtin_expect(atomic_load_explicit(inst->intr, memory_order_relaxed) != 0, 0))
             TRAP(VM_TRAP_INTERRUPTED, "interrupted");
         FUEL_CHARGE(ip[1]);
         ip += 2;

@@ -10,6 +10,7 @@
 #define OUTLAYER_VM_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -181,6 +182,9 @@ typedef struct vm_instance_config {
     uint32_t memory_min_pages;  /* if nonzero, the module's own memory starts with at least this many
                                    pages (NEAR gives every contract 1024); the cap still applies */
     void *user;                 /* returned by vm_instance_user and vm_host_instance_user */
+    atomic_int *interrupt_flag; /* if set, the interrupt flag polled by this instance (borrowed; must
+                                   outlive it): a wall-clock timer can then stop the start function
+                                   before vm_instance_new returns by storing 1 in it */
 } vm_instance_config;
 
 void vm_instance_config_default(vm_instance_config *cfg);

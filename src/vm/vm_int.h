@@ -259,7 +259,8 @@ struct vm_instance {
 
     /* Execution state. */
     uint64_t fuel;
-    atomic_int interrupt;
+    atomic_int interrupt; /* the instance's own flag */
+    atomic_int *intr;     /* the flag polled: &interrupt or the embedder's */
     uint64_t *stack;
     uint32_t stack_slots;
     vm_frame *frames;

@@ -150,7 +150,7 @@ static void *timer_main(void *arg)
         int r = pthread_cond_timedwait(&ctx->cv, &ctx->mu, &dl);
         if (r == ETIMEDOUT && !ctx->timer_done) {
             atomic_store(&ctx->timed_out, true);
-            if (ctx->inst) vm_interrupt(ctx->inst);
+            atomic_store(&ctx->intr, 1); /* polled by the instance, also while its start function runs */
             break;
         }
     }
@@ -293,6 +293,8 @@ int wasi_run_module(const vm_module *m, const wasi_config *cfg, wasi_result *res
     uint64_t pages = cfg->max_memory_bytes / 65536u;
     ic.max_memory_pages = pages == 0 ? 1 : pages > 65536 ? 65536 : (uint32_t)pages;
     ic.user = ctx;
+    atomic_init(&ctx->intr, 0);
+    ic.interrupt_flag = &ctx->intr;
     ctx->fuel_start = ic.fuel;
 
     pthread_t th;
@@ -304,7 +306,10 @@ int wasi_run_module(const vm_module *m, const wasi_config *cfg, wasi_result *res
     if (!inst) {
         timer_stop(ctx, &th, timer);
         res->wall_ns = wasi__now_ns() - t0;
-        if (ve.code == VM_ERR_LIMIT)
+        if (atomic_load(&ctx->timed_out))
+            set_outcome(res, WASI_OUTCOME_TIMEOUT, "wall-clock limit of %llu ms reached in the start function",
+                        (unsigned long long)cfg->timeout_ms);
+        else if (ve.code == VM_ERR_LIMIT)
             set_outcome(res, WASI_OUTCOME_MEMORY_LIMIT, "cannot instantiate: %s", ve.msg);
         else if (ve.code == VM_ERR_UNLINKABLE)
             set_outcome(res, WASI_OUTCOME_INVALID_MODULE, "cannot link: %s", ve.msg);

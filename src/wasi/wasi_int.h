@@ -93,6 +93,7 @@ typedef struct wasi_ctx {
     pthread_cond_t cv;
     bool timer_done;
     atomic_bool timed_out;
+    atomic_int intr; /* the engine's interrupt flag for this run (set by the timer, even during the start function) */
     vm_instance *inst; /* set once instantiated, under mu */
 } wasi_ctx;
 
