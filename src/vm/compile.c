@@ -77,40 +77,14 @@ static vm_status rbyte(cc *c, uint8_t *out) {
 }
 
 static vm_status ru32(cc *c, uint32_t *out) {
-    uint64_t v = 0;
-    for (unsigned shift = 0;; shift += 7) {
-        if (c->p >= c->end) FAIL(c, VM_ERR_MALFORMED, "unexpected end while reading an integer");
-        uint8_t b = *c->p++;
-        if (shift == 28 && (b & 0x70)) FAIL(c, VM_ERR_MALFORMED, "integer too large");
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) break;
-        if (shift == 28) FAIL(c, VM_ERR_MALFORMED, "integer representation too long");
-    }
-    *out = (uint32_t)v;
+    const char *why = vm__leb_u32(&c->p, c->end, out);
+    if (why) FAIL(c, VM_ERR_MALFORMED, "%s", why);
     return VM_OK;
 }
 
 static vm_status rsleb(cc *c, unsigned bits, int64_t *out) {
-    uint64_t v = 0;
-    unsigned shift = 0;
-    uint8_t b = 0;
-    unsigned maxbytes = (bits + 6) / 7;
-    for (unsigned i = 0;; i++) {
-        if (c->p >= c->end) FAIL(c, VM_ERR_MALFORMED, "unexpected end while reading an integer");
-        b = *c->p++;
-        if (i == maxbytes - 1) {
-            unsigned used = bits - 7 * i;
-            if (b & 0x80) FAIL(c, VM_ERR_MALFORMED, "integer representation too long");
-            int8_t rest = (int8_t)(b << 1) >> 1;
-            int8_t top = (int8_t)(rest >> (used - 1));
-            if (top != 0 && top != -1) FAIL(c, VM_ERR_MALFORMED, "integer too large");
-        }
-        v |= (uint64_t)(b & 0x7f) << shift;
-        shift += 7;
-        if (!(b & 0x80)) break;
-    }
-    if (shift < 64 && (b & 0x40)) v |= ~(uint64_t)0 << shift;
-    *out = (int64_t)v;
+    const char *why = vm__leb_s(&c->p, c->end, bits, out);
+    if (why) FAIL(c, VM_ERR_MALFORMED, "%s", why);
     return VM_OK;
 }
 
@@ -190,17 +164,20 @@ static vm_status push(cc *c, uint8_t t) {
     return VM_OK;
 }
 
+static bool is_64bit(uint8_t t) { return t == VM_I64 || t == VM_F64 || t == VM_FUNCREF || t == VM_EXTERNREF; }
+
+/* Writes constant v of type t to slot dst. */
+static vm_status emit_const(cc *c, uint32_t dst, uint8_t t, uint64_t v) {
+    if (is_64bit(t)) EMIT(c, OP_CONST64, dst, (uint32_t)v, (uint32_t)(v >> 32));
+    else EMIT(c, OP_CONST32, dst, (uint32_t)v);
+    return VM_OK;
+}
+
 /* Writes entry i to its own slot if it is pending elsewhere. */
 static vm_status materialize(cc *c, uint32_t i) {
     uint32_t s = slot_of(c, i);
     if (c->vkind[i] == SRC_CONST) {
-        if (reachable(c)) {
-            uint64_t v = c->vc[i];
-            if (c->vt[i] == VM_I64 || c->vt[i] == VM_F64 || c->vt[i] == VM_FUNCREF || c->vt[i] == VM_EXTERNREF)
-                EMIT(c, OP_CONST64, s, (uint32_t)v, (uint32_t)(v >> 32));
-            else
-                EMIT(c, OP_CONST32, s, (uint32_t)v);
-        }
+        if (reachable(c)) TRY(emit_const(c, s, c->vt[i], c->vc[i]));
     } else if (c->vs[i] != s) {
         if (reachable(c)) EMIT(c, OP_COPY, s, c->vs[i]);
     }
@@ -245,13 +222,7 @@ static vm_status src_slot(cc *c, uint32_t idx, uint32_t *out) {
     if (c->vkind[idx] == SRC_CONST) {
         /* The entry is already popped; emit the constant into its slot (which is free). */
         uint32_t s = slot_of(c, idx);
-        if (reachable(c)) {
-            uint64_t v = c->vc[idx];
-            if (c->vt[idx] == VM_I64 || c->vt[idx] == VM_F64 || c->vt[idx] == VM_FUNCREF || c->vt[idx] == VM_EXTERNREF)
-                EMIT(c, OP_CONST64, s, (uint32_t)v, (uint32_t)(v >> 32));
-            else
-                EMIT(c, OP_CONST32, s, (uint32_t)v);
-        }
+        if (reachable(c)) TRY(emit_const(c, s, c->vt[idx], c->vc[idx]));
         c->vkind[idx] = SRC_SLOT;
         c->vs[idx] = s;
     }
@@ -363,13 +334,6 @@ static uint32_t label_slot(cc *c, const ctl *b, uint32_t k) {
     return b->kind == K_FUNC ? k : slot_of(c, b->height + k);
 }
 
-static vm_status emit_const(cc *c, uint32_t dst, uint8_t t, uint64_t v) {
-    if (t == VM_I64 || t == VM_F64 || t == VM_FUNCREF || t == VM_EXTERNREF)
-        EMIT(c, OP_CONST64, dst, (uint32_t)v, (uint32_t)(v >> 32));
-    else
-        EMIT(c, OP_CONST32, dst, (uint32_t)v);
-    return VM_OK;
-}
 
 /* Would a branch to label l need moves? */
 static bool needs_moves(cc *c, uint32_t l) {
@@ -653,7 +617,6 @@ static uint16_t branch_form(uint16_t op) {
     }
 }
 
-static bool is_64bit(uint8_t t) { return t == VM_I64 || t == VM_F64 || t == VM_FUNCREF || t == VM_EXTERNREF; }
 
 static vm_status numeric(cc *c, const numop *n) {
     uint32_t ia = UINT32_MAX, ib = UINT32_MAX;
@@ -764,11 +727,7 @@ static vm_status set_local(cc *c, uint32_t l, bool tee) {
     if (c->last_op && c->vkind[i] == SRC_SLOT && c->vs[i] == slot_of(c, i) && c->code[c->last_dst] == slot_of(c, i)) {
         c->code[c->last_dst] = l; /* the producer writes the local directly */
     } else if (c->vkind[i] == SRC_CONST) {
-        uint64_t v = c->vc[i];
-        if (is_64bit(c->vt[i]))
-            EMIT(c, OP_CONST64, l, (uint32_t)v, (uint32_t)(v >> 32));
-        else
-            EMIT(c, OP_CONST32, l, (uint32_t)v);
+        TRY(emit_const(c, l, c->vt[i], c->vc[i]));
     } else {
         EMIT(c, OP_COPY, l, c->vs[i]);
     }

@@ -42,42 +42,14 @@ static vm_status rd_byte(rd *r, uint8_t *out) {
 }
 
 static vm_status rd_u32(rd *r, uint32_t *out) {
-    uint64_t v = 0;
-    for (unsigned shift = 0;; shift += 7) {
-        if (r->p >= r->end) FAIL(r, VM_ERR_MALFORMED, "unexpected end while reading an integer");
-        uint8_t b = *r->p++;
-        if (shift == 28 && (b & 0x70)) FAIL(r, VM_ERR_MALFORMED, "integer too large");
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) break;
-        if (shift == 28) FAIL(r, VM_ERR_MALFORMED, "integer representation too long");
-    }
-    *out = (uint32_t)v;
+    const char *why = vm__leb_u32(&r->p, r->end, out);
+    if (why) FAIL(r, VM_ERR_MALFORMED, "%s", why);
     return VM_OK;
 }
 
-/* Signed LEB128 of N bits (32, 33 or 64). */
 static vm_status rd_sleb(rd *r, unsigned bits, int64_t *out) {
-    uint64_t v = 0;
-    unsigned shift = 0;
-    uint8_t b;
-    unsigned maxbytes = (bits + 6) / 7;
-    for (unsigned i = 0;; i++) {
-        if (r->p >= r->end) FAIL(r, VM_ERR_MALFORMED, "unexpected end while reading an integer");
-        b = *r->p++;
-        if (i == maxbytes - 1) {
-            /* last byte: the unused bits must be a sign extension of the last used bit */
-            unsigned used = bits - 7 * i; /* bits taken from this byte */
-            if (b & 0x80) FAIL(r, VM_ERR_MALFORMED, "integer representation too long");
-            int8_t rest = (int8_t)(b << 1) >> 1; /* sign-extend 7 bits */
-            int8_t top = (int8_t)(rest >> (used - 1));
-            if (top != 0 && top != -1) FAIL(r, VM_ERR_MALFORMED, "integer too large");
-        }
-        v |= (uint64_t)(b & 0x7f) << shift;
-        shift += 7;
-        if (!(b & 0x80)) break;
-    }
-    if (shift < 64 && (b & 0x40)) v |= ~(uint64_t)0 << shift;
-    *out = (int64_t)v;
+    const char *why = vm__leb_s(&r->p, r->end, bits, out);
+    if (why) FAIL(r, VM_ERR_MALFORMED, "%s", why);
     return VM_OK;
 }
 

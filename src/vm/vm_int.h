@@ -271,6 +271,47 @@ struct vm_instance {
     char trap_msg[256];
 };
 
+/* LEB128 readers shared by the decoder and the translator. Each advances *p past what it read and
+ * returns NULL, or the reason the integer is malformed (the caller adds the offset). */
+static inline const char *vm__leb_u32(const uint8_t **p, const uint8_t *end, uint32_t *out) {
+    uint64_t v = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        if (*p >= end) return "unexpected end while reading an integer";
+        uint8_t b = *(*p)++;
+        if (shift == 28 && (b & 0x70)) return "integer too large";
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) break;
+        if (shift == 28) return "integer representation too long";
+    }
+    *out = (uint32_t)v;
+    return NULL;
+}
+
+/* Signed LEB128 of `bits` bits (32, 33 or 64): the unused bits of the last byte must extend the sign. */
+static inline const char *vm__leb_s(const uint8_t **p, const uint8_t *end, unsigned bits, int64_t *out) {
+    uint64_t v = 0;
+    unsigned shift = 0;
+    uint8_t b;
+    unsigned maxbytes = (bits + 6) / 7;
+    for (unsigned i = 0;; i++) {
+        if (*p >= end) return "unexpected end while reading an integer";
+        b = *(*p)++;
+        if (i == maxbytes - 1) {
+            unsigned used = bits - 7 * i; /* bits taken from this byte */
+            if (b & 0x80) return "integer representation too long";
+            int8_t rest = (int8_t)(b << 1) >> 1; /* sign-extend 7 bits */
+            int8_t top = (int8_t)(rest >> (used - 1));
+            if (top != 0 && top != -1) return "integer too large";
+        }
+        v |= (uint64_t)(b & 0x7f) << shift;
+        shift += 7;
+        if (!(b & 0x80)) break;
+    }
+    if (shift < 64 && (b & 0x40)) v |= ~(uint64_t)0 << shift;
+    *out = (int64_t)v;
+    return NULL;
+}
+
 /* decode.c */
 vm_status vm__decode(vm_module *m, const uint8_t *bytes, size_t len, vm_error *err);
 void vm__module_clear(vm_module *m);
