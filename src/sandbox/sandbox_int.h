@@ -16,7 +16,7 @@
 /* ---- limits and chain parameters (each with its reason) ------------------------------------------- */
 #define SB_GENESIS_NEAR 1000000000ull        /* test.near's balance in NEAR (issue 5) */
 #define SB_ROOT_ACCOUNT "test.near"          /* the genesis account (issue 5) */
-#define SB_GAS_PRICE 100000000u              /* genesis min_gas_price, kept constant (§2.4) */
+#define SB_GAS_PRICE 100000000               /* genesis min_gas_price, kept constant (§2.4); no suffix: OL_STR spells it in RPC */
 #define SB_TX_VALIDITY_BLOCKS 86400u         /* transaction_validity_period of mainnet (§2.7) */
 #define SB_MAX_TX_SIZE 1572864u              /* max_transaction_size since PV 69 (§2.1) */
 #define SB_MAX_PREPAID_GAS 1000000000000000ull /* max_total_prepaid_gas, 1 Pgas (§2.4) */

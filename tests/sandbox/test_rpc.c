@@ -76,6 +76,16 @@ int main(int argc, char **argv) {
     ASSERT_EQ(call(&c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"block\",\"params\":{\"block_id\":0}}", &r), 200);
     ASSERT_EQ(json_integer_value(json_object_get(json_object_get(json_object_get(r, "result"), "header"), "height")), 0);
     json_decref(r);
+    ASSERT_EQ(call(&c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"gas_price\",\"params\":[null]}", &r), 200);
+    ASSERT_STREQ(json_string_value(json_object_get(json_object_get(r, "result"), "gas_price")), "100000000");
+    json_decref(r);
+    ASSERT_EQ(call(&c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"block\",\"params\":{\"finality\":\"final\"}}", &r), 200);
+    ASSERT_STREQ(json_string_value(json_object_get(json_object_get(json_object_get(r, "result"), "header"), "gas_price")),
+                 "100000000");
+    json_decref(r);
+    ASSERT_EQ(call(&c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"EXPERIMENTAL_protocol_config\",\"params\":{\"finality\":\"final\"}}", &r), 200);
+    ASSERT_STREQ(json_string_value(json_object_get(json_object_get(r, "result"), "min_gas_price")), "100000000");
+    json_decref(r);
     ASSERT_EQ(call(&c, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"status\"}", &r), 200);
     ASSERT_EQ(json_integer_value(json_object_get(json_object_get(json_object_get(r, "result"), "sync_info"),
                                                  "latest_block_height")),
