@@ -58,19 +58,24 @@ int cli_cmd_status(int argc, char **argv);
 #include "near/near.h"
 
 /* Options shared by the NEAR commands: --rpc URL, --credentials DIR, --network NAME. */
+/* Keys are read from DIR/NETWORK/ACCOUNT.json (near-cli's layout, plus the key files in
+ * DIR/NETWORK/ACCOUNT/ as near-cli-rs keeps them),
+ * else from DIR/ACCOUNT.json (the sandbox's HOME/credentials/test.near.json); written to the first. */
 typedef struct cli_near_opts {
     const char *rpc_url, *credentials, *network; /* borrowed from argv or the environment */
-    char cred_dir[1024];                         /* resolved directory holding ACCOUNT.json files */
+    char cred_dir[1024];                         /* DIR: --credentials, else ~/.near-credentials */
+    char net_dir[1024 + 66];                     /* DIR/NETWORK */
 } cli_near_opts;
 /* `--name VALUE` or `--name=VALUE` at argv[*i]: 1 and *val (advancing *i), 0 when not it, -1 when the
  * value is missing. */
 int cli_opt(int argc, char **argv, int *i, const char *name, const char **val);
 /* 1 when argv[*i] was a shared option, 0 when not, -1 (printed) on error. */
 int cli_near_opt(cli_near_opts *o, int argc, char **argv, int *i, const char *cmd);
-/* Applies the defaults ($NEAR_RPC_URL, $NEAR_NETWORK, ~/.near-credentials/NETWORK); -1 printed. */
+/* Applies the defaults ($NEAR_RPC_URL, $NEAR_NETWORK, ~/.near-credentials); -1 printed. */
 int cli_near_finish(cli_near_opts *o, const char *cmd);
 near_rpc *cli_near_rpc(const cli_near_opts *o, const char *cmd); /* NULL printed; free with near_rpc_free */
-/* Signer of account from cred_dir; NULL printed with *exit_code set. Free with near_signer_free. */
+/* Signer of account (every key file found for it, in rotation); NULL printed with *exit_code set.
+ * Free with near_signer_free. */
 near_signer *cli_near_signer(const cli_near_opts *o, const char *account, const char *cmd, int *exit_code);
 /* Checks that print "outlayer CMD: ..." and return -1 on bad input. */
 int cli_check_account(const char *cmd, const char *what, const char *id);

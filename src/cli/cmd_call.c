@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -60,11 +61,16 @@ int cli_near_finish(cli_near_opts *o, const char *cmd)
             fprintf(stderr, "outlayer %s: HOME is not set; pass --credentials DIR\n", cmd);
             return -1;
         }
-        int n = snprintf(o->cred_dir, sizeof o->cred_dir, "%s/.near-credentials/%s", home, o->network);
+        int n = snprintf(o->cred_dir, sizeof o->cred_dir, "%s/.near-credentials", home);
         if (n < 0 || (size_t)n >= sizeof o->cred_dir) goto toolong;
     }
-    /* no trailing slashes: the directory is split into parent and name for near_signer_from_credentials */
+    /* no trailing slashes: the directory may be split into parent and name (cli_near_signer) */
     for (size_t l = strlen(o->cred_dir); l > 1 && o->cred_dir[l - 1] == '/'; l--) o->cred_dir[l - 1] = 0;
+    if (strlen(o->network) > 64) {
+        fprintf(stderr, "outlayer %s: --network is longer than 64 bytes\n", cmd);
+        return -1;
+    }
+    snprintf(o->net_dir, sizeof o->net_dir, "%s/%s", o->cred_dir, o->network);
     return 0;
 toolong:
     fprintf(stderr, "outlayer %s: credentials directory path longer than %zu bytes\n", cmd, sizeof o->cred_dir - 1);
@@ -80,27 +86,41 @@ near_rpc *cli_near_rpc(const cli_near_opts *o, const char *cmd)
     return rpc;
 }
 
+/* True when dir holds ACCOUNT.json or the near-cli-rs per-key directory ACCOUNT/. */
+static int has_key(const char *dir, const char *account)
+{
+    char p[sizeof ((cli_near_opts *)0)->net_dir + NEAR_ACCOUNT_ID_MAX + 8];
+    snprintf(p, sizeof p, "%s/%s.json", dir, account);
+    if (access(p, F_OK) == 0) return 1;
+    snprintf(p, sizeof p, "%s/%s", dir, account);
+    return access(p, F_OK) == 0;
+}
+
 near_signer *cli_near_signer(const cli_near_opts *o, const char *account, const char *cmd, int *exit_code)
 {
-    /* near_signer_from_credentials wants <dir>/<network>/<account>.json: split cred_dir at its last '/' */
-    char parent[sizeof o->cred_dir];
-    ol_strlcpy(parent, o->cred_dir, sizeof parent);
-    char *slash = strrchr(parent, '/');
-    const char *dir = ".", *name = parent;
-    if (slash && slash != parent) {
-        *slash = 0;
-        dir = parent;
-        name = slash + 1;
-    } else if (slash) {
-        dir = "/";
-        name = slash + 1;
-    }
     ol_err err = {0};
     near_signer *s = NULL;
-    if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
-        ol_err_set(&err, NEAR_EINVAL, "credentials directory '%s' must end in a directory name", o->cred_dir);
-    else
-        s = near_signer_from_credentials(dir, name, account, &err);
+    if (has_key(o->net_dir, account)) {
+        s = near_signer_from_credentials(o->cred_dir, o->network, account, &err); /* near-cli: DIR/NETWORK/ */
+    } else if (has_key(o->cred_dir, account)) {
+        /* the sandbox's layout (HOME/credentials/test.near.json): DIR itself, split into parent and name */
+        char parent[sizeof o->cred_dir];
+        ol_strlcpy(parent, o->cred_dir, sizeof parent);
+        char *slash = strrchr(parent, '/');
+        const char *dir = ".", *name = parent;
+        if (slash) {
+            *slash = 0;
+            dir = slash == parent ? "/" : parent;
+            name = slash + 1;
+        }
+        if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
+            ol_err_set(&err, NEAR_EINVAL, "credentials directory '%s' must end in a directory name", o->cred_dir);
+        else
+            s = near_signer_from_credentials(dir, name, account, &err);
+    } else {
+        ol_err_set(&err, NEAR_EIO, "neither %s/%s.json nor %s/%s.json exists", o->net_dir, account, o->cred_dir,
+                   account);
+    }
     if (!s) {
         fprintf(stderr, "outlayer %s: no usable key for %s: %s\n", cmd, account, err.msg);
         *exit_code = CLI_EXIT_NOINPUT;
@@ -251,15 +271,15 @@ static void call_usage(FILE *f)
 {
     fprintf(f, "usage: outlayer call ACCOUNT METHOD [JSON] --as ACCOUNT [--deposit AMOUNT] [--gas TGAS]\n"
                "                     [--wait LEVEL] [--raw] [--rpc URL] [--credentials DIR] [--network NAME]\n"
-               "Signs a function call with a key of --as from DIR/ACCOUNT.json (or DIR/ACCOUNT/*.json) and sends it.\n"
+               "Signs a function call with the key(s) of --as (see --credentials) and sends it.\n"
                "  JSON            arguments (default {}); must be valid JSON\n"
                "  --deposit A     attached deposit: \"1.5\", \"1.5 NEAR\", \"1000 yocto\" (default 0)\n"
                "  --gas TGAS      prepaid gas in Tgas, 1..%d (default %d)\n"
                "  --wait LEVEL    NONE|INCLUDED|EXECUTED_OPTIMISTIC|INCLUDED_FINAL|EXECUTED|FINAL (default %s)\n"
                "  --raw           print the node's whole result instead of the summary\n"
                "  --rpc URL       JSON-RPC endpoint (default $NEAR_RPC_URL, else %s)\n"
-               "  --credentials DIR  directory holding ACCOUNT.json (default ~/.near-credentials/NETWORK;\n"
-               "                  for a sandbox: HOME/credentials)\n"
+               "  --credentials DIR  near-cli credentials root: the key is DIR/NETWORK/ACCOUNT.json, else\n"
+               "                  DIR/ACCOUNT.json (a sandbox's HOME/credentials); default ~/.near-credentials\n"
                "  --network NAME  default $NEAR_NETWORK, else %s\n"
                "Prints {transaction_hash, status, value, logs, gas_burnt}. Exit codes: docs/cli.md.\n",
             CLI_MAX_GAS_TGAS, CLI_DEFAULT_CALL_TGAS, CLI_DEFAULT_WAIT, CLI_DEFAULT_RPC_URL, CLI_DEFAULT_NETWORK);

@@ -1,7 +1,7 @@
 /* `outlayer keys generate [--account ID] [--out FILE]`: a new ed25519 key pair written as a near-cli
  * credentials file (mode 0600, never over an existing file); prints the account and public key, never
  * the secret. Without --account the key's NEAR-implicit account id (hex of the public key) is used;
- * without --out the file is DIR/ACCOUNT.json in the credentials directory (created 0700). */
+ * without --out the file is DIR/NETWORK/ACCOUNT.json, near-cli's layout (directories created 0700). */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -15,7 +15,7 @@ static void keys_usage(FILE *f)
 {
     fprintf(f, "usage: outlayer keys generate [--account ID] [--out FILE] [--credentials DIR] [--network NAME]\n"
                "Writes a new ed25519 key as {account_id, public_key, private_key} (mode 0600) to FILE, or to\n"
-               "DIR/ID.json (DIR default ~/.near-credentials/NETWORK, NETWORK default %s). Refuses to overwrite.\n"
+               "DIR/NETWORK/ID.json (DIR default ~/.near-credentials, NETWORK default %s). Refuses to overwrite.\n"
                "Without --account, ID is the key's implicit account (64 hex digits). Prints {account_id, public_key, file}.\n",
             CLI_DEFAULT_NETWORK);
 }
@@ -83,15 +83,15 @@ int cli_cmd_keys(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     } else {
-        int n = snprintf(path, sizeof path, "%s/%s.json", o.cred_dir, c.account_id);
+        int n = snprintf(path, sizeof path, "%s/%s.json", o.net_dir, c.account_id);
         if (n < 0 || (size_t)n >= sizeof path) {
             fprintf(stderr, "outlayer %s: credentials path longer than %zu bytes\n", cmd, sizeof path - 1);
             return CLI_EXIT_USAGE;
         }
-        char dir[sizeof o.cred_dir];
-        ol_strlcpy(dir, o.cred_dir, sizeof dir);
+        char dir[sizeof o.net_dir];
+        ol_strlcpy(dir, o.net_dir, sizeof dir);
         if (mkdirs(dir)) {
-            fprintf(stderr, "outlayer %s: cannot create %s: %s\n", cmd, o.cred_dir, strerror(errno));
+            fprintf(stderr, "outlayer %s: cannot create %s: %s\n", cmd, o.net_dir, strerror(errno));
             return CLI_EXIT_CANTCREAT;
         }
     }

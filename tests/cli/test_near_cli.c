@@ -270,7 +270,7 @@ int main(int argc, char **argv)
     r = RUN("keys", "generate", "--account", "alice.test.near", "--credentials", creds);
     json_t *j = expect_ok(&r);
     char alice_file[300];
-    snprintf(alice_file, sizeof alice_file, "%s/alice.test.near.json", creds);
+    snprintf(alice_file, sizeof alice_file, "%s/sandbox/alice.test.near.json", creds); /* near-cli layout */
     ASSERT_STREQ(jstr(j, "file"), alice_file);
     ASSERT_STREQ(jstr(j, "account_id"), "alice.test.near");
     struct stat st;
@@ -286,7 +286,7 @@ int main(int argc, char **argv)
     json_decref(file);
     run_free(&r);
     /* never over an existing key */
-    char msg[600];
+    char msg[1024];
     snprintf(msg, sizeof msg, "outlayer keys generate: %s already exists; not overwriting a key", alice_file);
     expect_fail(RUN("keys", "generate", "--account", "alice.test.near", "--credentials", creds), 73, msg);
     /* implicit account id = hex of the key, --out */
@@ -299,6 +299,13 @@ int main(int argc, char **argv)
     ASSERT_EQ(near_implicit_account_id(&ipk, hex, &err), 0);
     ASSERT_STREQ(jstr(j, "account_id"), hex);
     run_free(&r);
+    /* --network names the subdirectory */
+    r = RUN("keys", "generate", "--account", "bob.testnet", "--credentials", creds, "--network", "testnet");
+    j = expect_ok(&r);
+    snprintf(kfile, sizeof kfile, "%s/testnet/bob.testnet.json", creds);
+    ASSERT_STREQ(jstr(j, "file"), kfile);
+    ASSERT_EQ(access(kfile, R_OK), 0);
+    run_free(&r);
     expect_fail(RUN("keys", "generate", "--account", "Bad..id", "--credentials", creds), 64,
                 "outlayer keys generate: --account 'Bad..id' is not a valid account id");
 
@@ -308,7 +315,7 @@ int main(int argc, char **argv)
     expect_ok(&r);
     run_free(&r);
     char op_file[300];
-    snprintf(op_file, sizeof op_file, "%s/operator.test.near.json", creds);
+    snprintf(op_file, sizeof op_file, "%s/sandbox/operator.test.near.json", creds);
     near_public_key op_pk = key_of(op_file);
     create_account("operator.test.near", "10 NEAR", &op_pk, NULL);
     near_public_key root_pk = *near_signer_public_key(root, 0);
@@ -365,9 +372,13 @@ int main(int argc, char **argv)
                 64, "outlayer call: arguments are not valid JSON: ");
     expect_fail(RUN("call", "nope.test.near", "x", "{}", "--as", "test.near", "--credentials", creds), 1,
                 "outlayer call: {\"AccountDoesNotExist\":{\"account_id\":\"nope.test.near\"}}");
+    snprintf(msg, sizeof msg,
+             "outlayer call: no usable key for nobody.test.near: neither %s/sandbox/nobody.test.near.json nor "
+             "%s/nobody.test.near.json exists\n",
+             creds, creds);
     expect_fail(RUN("call", "outlayer.test.near", "set_paused", "{}", "--as", "nobody.test.near", "--credentials",
                     creds),
-                66, "outlayer call: no usable key for nobody.test.near: credentials: no key for nobody.test.near");
+                66, msg);
     /* a deposit on a method that takes none: the contract's own message, exit 1 */
     r = RUN("call", "outlayer.test.near", "set_paused", "{\"paused\":false}", "--as", "test.near", "--credentials",
             creds, "--deposit", "1 yocto");
