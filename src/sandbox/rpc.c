@@ -473,7 +473,8 @@ static void wait_tx(sb_chain *c, const uint8_t hash[32], const char *wait, bool 
             return handler_error(o, "UNKNOWN_TRANSACTION", json_pack("{s:s}", "requested_transaction_hash", h),
                                  json_sprintf("Transaction %s doesn't exist", h));
         }
-        if (c->wait_ms <= 0 || pthread_cond_timedwait(&c->cond, &c->mu, &dl) != 0) {
+        if (c->stopping) dl.tv_sec = 0, dl.tv_nsec = 0;
+        if (c->stopping || c->wait_ms <= 0 || pthread_cond_timedwait(&c->cond, &c->mu, &dl) != 0) {
             struct timespec now;
             clock_gettime(CLOCK_REALTIME, &now);
             if (now.tv_sec > dl.tv_sec || (now.tv_sec == dl.tv_sec && now.tv_nsec >= dl.tv_nsec)) {

@@ -145,6 +145,13 @@ int sandbox_main(int argc, char **argv) {
     OL_INFO("sandbox: signal %d, stopping", sig);
     p.stop = 1;
     pthread_join(th, NULL);
+    pthread_mutex_lock(&c->mu);
+    c->stopping = true; /* requests waiting for a transaction answer now instead of after 10 s */
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->mu);
+    /* a short grace so those answers are written before the server closes its connections */
+    struct timespec grace = {.tv_sec = 0, .tv_nsec = SB_SHUTDOWN_GRACE_MS * 1000000L};
+    nanosleep(&grace, NULL);
     ol_http_server_stop(srv);
     ol_http_server_free(srv);
     sb_chain_close(c);

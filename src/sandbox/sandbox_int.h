@@ -33,6 +33,7 @@
 #define SB_FAST_FORWARD_MAX 100000           /* sandbox_fast_forward delta_height cap (bounded request time) */
 #define SB_DEFAULT_YIELD_BLOCKS 200          /* NEP-519 yield_timeout_length_in_blocks (§6) */
 #define SB_VIEW_STATE_MAX 50000               /* trie_viewer_state_size_limit: view_state refuses more (§4.3) */
+#define SB_SHUTDOWN_GRACE_MS 200             /* answers to waiting requests are flushed before the server stops */
 #define SB_PATH_MAX 4096
 
 /* ---- chain --------------------------------------------------------------------------------------- */
@@ -50,6 +51,7 @@ typedef struct sb_chain {
     uint64_t yield_blocks;
     long wait_ms;           /* send_tx/tx wait before 408 (SB_WAIT_TIMEOUT_MS; the fuzz target sets 0) */
     long fast_forward_max;  /* sandbox_fast_forward cap (SB_FAST_FORWARD_MAX; smaller in the fuzz target) */
+    bool stopping;          /* set at shutdown: waiting requests answer TIMEOUT_ERROR at once */
     char home[SB_PATH_MAX];
 } sb_chain;
 

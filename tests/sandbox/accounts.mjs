@@ -135,6 +135,17 @@ try {
   check(true, 'transactions work after restart');
   const unk = await sb.rpc('no_such_method', []);
   check(unk.error && unk.error.cause.name === 'METHOD_NOT_FOUND' && unk.error.code === -32601, 'unknown method envelope');
+
+  // SIGTERM while a request waits for a transaction: the waiter answers at once and the process exits 0
+  // (408 normally; a connection closed by the stopping server is tolerated, a 10 s wait is not)
+  const waiting = sb.rpc('tx', { tx_hash: '11111111111111111111111111111111', sender_account_id: 'test.near',
+    wait_until: 'EXECUTED_OPTIMISTIC' }, { raw: true }).catch((e) => ({ status: 'closed: ' + (e.cause?.code || e.message) }));
+  await new Promise((res) => setTimeout(res, 300));
+  const t0 = Date.now();
+  await sb.stop();
+  const w = await waiting;
+  const dt = Date.now() - t0;
+  check(dt < 5000 && (w.status === 408 || String(w.status).startsWith('closed')), `shutdown answers waiting requests (${dt} ms, ${w.status})`);
 } finally {
   await sb.stop();
 }
