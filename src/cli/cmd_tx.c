@@ -19,7 +19,7 @@ int cli_cmd_tx(int argc, char **argv)
     const char *cmd = "tx";
     cli_near_opts o = {0};
     const char *hash = NULL, *sender = NULL, *wait = "INCLUDED";
-    int raw = 0, r;
+    int raw = 0, wait_given = 0, r;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -28,7 +28,8 @@ int cli_cmd_tx(int argc, char **argv)
         }
         if ((r = cli_near_opt(&o, argc, argv, &i, cmd)) < 0) return CLI_EXIT_USAGE;
         if (r) continue;
-        if ((r = cli_opt(argc, argv, &i, "--sender", &sender)) || (r = cli_opt(argc, argv, &i, "--wait", &wait))) {
+        if ((r = cli_opt(argc, argv, &i, "--sender", &sender)) ||
+            (r = wait_given = cli_opt(argc, argv, &i, "--wait", &wait))) {
             if (r < 0) {
                 fprintf(stderr, "outlayer %s: %s needs a value\n", cmd, a);
                 return CLI_EXIT_USAGE;
@@ -61,7 +62,12 @@ int cli_cmd_tx(int argc, char **argv)
     if (!rpc) return CLI_EXIT_SOFTWARE;
     json_t *result = NULL;
     near_rpc_error d = {0};
-    int code = 0, rc = near_rpc_tx_status(rpc, hash, sender, wait, true, &result, &d, &err);
+    /* without --wait, a NONE probe first: an unknown hash is reported at once instead of after the node's
+     * wait timeout (10 s, retried as transient) */
+    int code = 0, rc = wait_given ? 0 : near_rpc_tx_status(rpc, hash, sender, "NONE", true, &result, &d, &err);
+    json_decref(result);
+    result = NULL;
+    if (!rc) rc = near_rpc_tx_status(rpc, hash, sender, wait, true, &result, &d, &err);
     if (rc) code = cli_near_fail(cmd, rc, &d, &err);
     else if (raw) {
         cli_print_json(result);

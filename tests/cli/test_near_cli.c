@@ -349,8 +349,8 @@ int main(int argc, char **argv)
     ASSERT_STREQ(jstr(j, "status"), "success");
     ASSERT_STREQ(jstr(j, "transaction_hash"), new_hash);
     run_free(&r);
-    expect_fail(RUN("tx", "11111111111111111111111111111111", "--sender", "test.near", "--wait", "NONE"), 1,
-                "outlayer tx: ");
+    expect_fail(RUN("tx", "11111111111111111111111111111111", "--sender", "test.near"), 1,
+                "outlayer tx: rpc: UNKNOWN_TRANSACTION: Transaction 11111111111111111111111111111111 doesn't exist\n");
     expect_fail(RUN("tx", "not-base58!", "--sender", "test.near"), 64,
                 "outlayer tx: 'not-base58!' is not a transaction hash (base58 of 32 bytes)");
 
