@@ -1519,6 +1519,7 @@ int sb_run(sb_chain *c, const uint8_t code_hash[32], const char *method, sb_call
     x->fuel_start = (limit - x->load_gas) / OP_COST;
     ic.fuel = x->fuel_start;
     ic.max_memory_pages = SB_MAX_MEMORY_PAGES;
+    ic.memory_min_pages = SB_INITIAL_MEMORY_PAGES;
     ic.stack_slots = SB_STACK_SLOTS;
     ic.max_call_depth = SB_MAX_CALL_DEPTH;
     ic.user = x;

@@ -16,6 +16,7 @@
 #define SB_MAX_STORAGE_VALUE 4194304u          /* max_length_storage_value */
 #define SB_MAX_GAS_BURNT 1000000000000000ull   /* max_gas_burnt and max_gas_burnt_view, 1 Pgas */
 #define SB_MAX_MEMORY_PAGES 2048u              /* NEAR's max_memory_pages (128 MiB) */
+#define SB_INITIAL_MEMORY_PAGES 1024u          /* NEAR's initial_memory_pages (64 MiB): every contract starts with at least this */
 #define SB_MAX_PROMISES 1024                   /* max_promises_per_function_call_action */
 #define SB_MAX_INPUT_DEPS 128                  /* max_number_input_data_dependencies */
 #define SB_MAX_YIELD_PAYLOAD 1024u             /* max_yield_payload_size */
