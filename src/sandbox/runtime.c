@@ -73,6 +73,7 @@ static vm_module *module_for(sb_chain *c, const uint8_t hash[32], size_t *code_l
         vm_module_config cfg;
         vm_module_config_default(&cfg);
         cfg.max_module_bytes = NEAR_MAX_CODE_BYTES;
+        cfg.disabled_features = VM_FEATURE_MULTI_VALUE; /* NEAR refuses multi-value (reference §7) */
         vm_error ve;
         *code_len = (size_t)sqlite3_column_bytes(st, 0);
         m = vm_module_new(sqlite3_column_blob(st, 0), *code_len, &cfg, &ve);
