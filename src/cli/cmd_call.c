@@ -369,8 +369,8 @@ int cli_cmd_call(int argc, char **argv)
         code = cli_near_fail(cmd, rc, &d, &err);
         if (info.hash[0]) fprintf(stderr, "outlayer %s: transaction %s\n", cmd, info.hash);
         if (rc == NEAR_ERPC_TIMEOUT)
-            fprintf(stderr, "outlayer %s: a call whose receipts wait on a yield (request_execution) never reaches %s: "
-                            "use --wait INCLUDED and outlayer tx\n",
+            fprintf(stderr, "outlayer %s: the node stopped waiting for %s; a call whose receipts wait on a yield "
+                            "(request_execution) finishes only once it is answered: use --wait INCLUDED and outlayer tx\n",
                     cmd, wait);
     } else if (raw) {
         cli_print_json(result);
