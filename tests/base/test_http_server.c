@@ -114,7 +114,7 @@ int main(void) {
     curl_slist_free_all(many);
     /* oversized header block: refused by the connection memory limit, never a crash */
     char *big = malloc(OL_HTTP_HEADER_BYTES_MAX + 64);
-    strcpy(big, "X-Big: ");
+    memcpy(big, "X-Big: ", sizeof "X-Big: ");
     memset(big + 7, 'a', OL_HTTP_HEADER_BYTES_MAX);
     big[7 + OL_HTTP_HEADER_BYTES_MAX] = 0;
     struct curl_slist *bh = curl_slist_append(NULL, big);

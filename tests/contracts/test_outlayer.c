@@ -268,12 +268,12 @@ static void test_request_validation(void) {
     static char big[65537 + 300];
     int n = snprintf(big, sizeof big, "{\"source\":{\"GitHub\":{\"repo\":\"r\",\"commit\":\"c\"}},\"input_data\":\"");
     memset(big + n, 'a', 65536);
-    strcpy(big + n + 65536, "\"}");
+    memcpy(big + n + 65536, "\"}", 3);
     call_as(ol_request_execution, ALICE, big, NEAR1);
     ok();
     ASSERT_TRUE(O->storage_usage_after - O->storage_usage_before > 65536);
     memset(big + n, 'a', 65537);
-    strcpy(big + n + 65537, "\"}");
+    memcpy(big + n + 65537, "\"}", 3);
     call_as(ol_request_execution, ALICE, big, NEAR1);
     panics("request_execution: input_data is 65537 bytes, more than the limit of 65536");
 }
@@ -621,7 +621,7 @@ static void test_list_pending(void) {
     static char big[65536 + 300];
     int n = snprintf(big, sizeof big, "{\"source\":{\"GitHub\":{\"repo\":\"r\",\"commit\":\"c\"}},\"input_data\":\"");
     memset(big + n, 'a', 65536);
-    strcpy(big + n + 65536, "\"}");
+    memcpy(big + n + 65536, "\"}", 3);
     for (int i = 0; i < 20; i++) {
         call_as(ol_request_execution, ALICE, big, NEAR1);
         ok();
