@@ -628,14 +628,16 @@ static int setup(dev *d, ol_err *err) {
     printf("coordinator:  http://127.0.0.1:%d (data %s)\n", d->api_port, coord);
 
     /* 4. one worker with the monitor */
-    char e_api[64], e_tok[300], e_rpc[96], e_key[PATH_MAX + 32], e_bms[32], e_build[PATH_MAX + 32];
+    char e_api[64], e_tok[300], e_rpc[96], e_key[PATH_MAX + 32], e_bms[32], e_build[PATH_MAX + 32], e_opk[PATH_MAX + 64];
     snprintf(e_api, sizeof e_api, "API_BASE_URL=http://127.0.0.1:%d", d->api_port);
     snprintf(e_tok, sizeof e_tok, "API_AUTH_TOKEN=%s", token);
     snprintf(e_rpc, sizeof e_rpc, "NEAR_RPC_URL=%s", d->rpc_url);
     snprintf(e_key, sizeof e_key, "WORKER_KEY_FILE=%s/worker-key.json", d->home);
     snprintf(e_bms, sizeof e_bms, "BLOCK_TIME_MS=%d", d->block_ms);
     snprintf(e_build, sizeof e_build, "BUILD_DIR=%s/builds", d->home);
-    const char *wenv[] = {e_api, e_tok, e_rpc, e_key, e_bms, e_build, "WORKER_ID=dev-worker", "WORKER_SLOTS=2",
+    /* the operator's full-access key lets the worker keep its own key's allowance funded */
+    snprintf(e_opk, sizeof e_opk, "OPERATOR_KEY_FILE=%s/sandbox/" DEV_OPERATOR ".json", creds);
+    const char *wenv[] = {e_api, e_tok, e_rpc, e_key, e_bms, e_build, e_opk, "WORKER_ID=dev-worker", "WORKER_SLOTS=2",
                     "ALLOWED_SOURCE_SCHEMES=https,file,git", "OUTLAYER_CONTRACT_ID=" DEV_OUTLAYER,
                     "OPERATOR_ACCOUNT_ID=" DEV_OPERATOR, "ENABLE_EVENT_MONITOR=true", "MONITOR_INTERVAL_MS=200",
                     "OUTLAYER_ENV_FILE=/dev/null", "LOG_LEVEL=info", NULL};

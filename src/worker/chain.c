@@ -362,3 +362,65 @@ int wk_monitor_page(wk_chain *c, const wk_loop *L, wk_monitor *m, size_t *create
     wk_monitor_io io = {&x, io_list, io_create, io_cursor_get, io_cursor_cas, io_next_id};
     return wk_monitor_step(m, &io, WK_MONITOR_PAGE, created, err);
 }
+
+/* ---- the worker key's allowance ---- */
+
+int wk_key_check(wk_chain *c, near_signer *operator_signer, near_u128 min, near_u128 topup, wk_key_state *out,
+                 ol_err *err) {
+    memset(out, 0, sizeof *out);
+    const char *account = near_signer_account(c->signer);
+    const near_public_key *pk = near_signer_public_key(c->signer, 0);
+    json_t *r = NULL;
+    near_rpc_error d;
+    if (near_rpc_view_access_key(c->rpc, account, pk, NEAR_FINAL, &r, &d, err))
+        return ol_err_set(err, 1, "reading the worker key of %s: %s", account, err->msg);
+    json_t *perm = json_object_get(r, "permission");
+    if (json_is_string(perm)) {
+        out->full_access = true;
+        json_decref(r);
+        return 0;
+    }
+    json_t *fc = json_object_get(perm, "FunctionCall");
+    json_t *al = json_object_get(fc, "allowance");
+    if (!fc) {
+        json_decref(r);
+        return ol_err_set(err, 1, "the worker key of %s has an unknown permission", account);
+    }
+    if (!al || json_is_null(al)) {
+        out->unlimited = true;
+        json_decref(r);
+        return 0;
+    }
+    const char *as = json_string_value(al);
+    int rc = as ? near_u128_parse(as, strlen(as), &out->allowance, err) : ol_err_set(err, 1, "allowance is not a string");
+    json_decref(r);
+    if (rc)
+        return ol_err_set(err, 1, "the worker key's allowance: %s", err->msg);
+    if (out->allowance >= min || !operator_signer)
+        return 0;
+    const char *methods[] = {"resolve_execution"};
+    near_action acts[2];
+    memset(acts, 0, sizeof acts);
+    acts[0].kind = NEAR_ACTION_DELETE_KEY;
+    acts[0].u.delete_key.public_key = *pk;
+    acts[1].kind = NEAR_ACTION_ADD_KEY;
+    acts[1].u.add_key.public_key = *pk;
+    acts[1].u.add_key.access_key.permission = NEAR_PERM_FUNCTION_CALL;
+    acts[1].u.add_key.access_key.has_allowance = true;
+    acts[1].u.add_key.access_key.allowance = topup;
+    acts[1].u.add_key.access_key.receiver_id = c->contract;
+    acts[1].u.add_key.access_key.method_names = methods;
+    acts[1].u.add_key.access_key.n_method_names = 1;
+    near_send_info info;
+    if (near_send_actions(c->nonces, operator_signer, account, acts, 2, "FINAL", &r, &info, &d, err))
+        return ol_err_set(err, 1, "refreshing the worker key's allowance: %s", err->msg);
+    near_outcome_kind kind;
+    rc = near_rpc_outcome(r, &kind, NULL, NULL, &d, err);
+    json_decref(r);
+    if (rc)
+        return ol_err_set(err, 1, "refreshing the worker key's allowance failed: %s", err->msg);
+    /* the re-added key starts a new nonce sequence: let the nonce manager re-read it */
+    near_nonce_invalidate(c->nonces, account, pk, 0);
+    out->refreshed = true;
+    return 0;
+}

@@ -496,6 +496,30 @@ static void *monitor_thread(void *p) {
     return NULL;
 }
 
+/* Keeps the worker key funded (wk_key_check) every key_check_ms. */
+static void *key_thread(void *p) {
+    const wk_loop *L = p;
+    while (!atomic_load(&g_stop)) {
+        wk_key_state st;
+        ol_err e;
+        char a[NEAR_AMOUNT_STR], m[NEAR_AMOUNT_STR], t[NEAR_AMOUNT_STR];
+        if (wk_key_check(L->chain, L->operator_signer, L->key_min, L->key_topup, &st, &e) != 0) {
+            OL_WARN("worker key: %s", e.msg);
+        } else if (!st.full_access && !st.unlimited && st.allowance < L->key_min) {
+            near_amount_format(st.allowance, a);
+            near_amount_format(L->key_min, m);
+            near_amount_format(L->key_topup, t);
+            if (st.refreshed)
+                OL_INFO("worker key: allowance %s was below %s; re-added with %s", a, m, t);
+            else
+                OL_WARN("worker key: allowance %s is below %s and no OPERATOR_KEY_FILE is set to refresh it", a, m);
+        }
+        for (unsigned waited = 0; waited < L->key_check_ms && !atomic_load(&g_stop); waited += 100)
+            usleep(100 * 1000u);
+    }
+    return NULL;
+}
+
 static void run_task(const wk_loop *L, json_t *task, long long lease_ms) {
     lease ls = {.L = L};
     ls.period_ms = (long)L->heartbeat_s * 1000;
@@ -657,6 +681,8 @@ int wk_loop_run(const wk_loop_settings *s) {
     }
     pthread_t mon;
     bool mon_on = L.monitor && L.chain && pthread_create(&mon, NULL, monitor_thread, &L) == 0;
+    pthread_t keys;
+    bool keys_on = L.key_check_ms && L.chain && pthread_create(&keys, NULL, key_thread, &L) == 0;
     OL_INFO("worker %s: %u slots on %s (compile %s, execute %s)", L.worker_id, n, L.api_base_url, L.compile ? "on" : "off",
             L.execute && g_executor ? "on" : "off");
     /* Signals: the first stops claiming, the second releases. A watcher thread exits with the slots. */
@@ -683,6 +709,8 @@ int wk_loop_run(const wk_loop_settings *s) {
     }
     if (mon_on)
         pthread_join(mon, NULL);
+    if (keys_on)
+        pthread_join(keys, NULL);
     OL_INFO("worker %s: stopped", L.worker_id);
     return 0;
 }

@@ -33,6 +33,11 @@ static const ol_cfg_def settings[] = {
     {"WORKER_KEY_FILE", OL_CFG_STRING, 1, 1024, "./.outlayer/worker-key.json",
      "the worker's ed25519 key (near-cli credentials JSON, mode 0600); created when missing", 0},
     {"OPERATOR_ACCOUNT_ID", OL_CFG_STRING, 2, 64, "operator.test.near", "the account whose function-call key the worker key is", 0},
+    {"OPERATOR_KEY_FILE", OL_CFG_STRING, 0, 1024, NULL,
+     "optional full-access key of the operator account (near-cli JSON): lets the worker refresh its key's allowance", 0},
+    {"WORKER_KEY_MIN_ALLOWANCE", OL_CFG_STRING, 1, 64, "1 NEAR", "below this allowance the worker key is refreshed (or reported)", 0},
+    {"WORKER_KEY_ALLOWANCE", OL_CFG_STRING, 1, 64, "10 NEAR", "the allowance a refreshed worker key gets", 0},
+    {"KEY_CHECK_INTERVAL_MS", OL_CFG_INT, 0, 3600000, "10000", "how often the worker key's allowance is checked (0: never)", 0},
     {"NEAR_RPC_URL", OL_CFG_STRING, 0, 1024, NULL,
      "NEAR JSON-RPC endpoint; empty = no chain (tasks are run and completed, nothing is resolved)", 0},
     {"OUTLAYER_CONTRACT_ID", OL_CFG_STRING, 0, 64, NULL, "the OutLayer contract (needed with NEAR_RPC_URL)", 0},
@@ -205,11 +210,41 @@ int worker_main(int argc, char **argv) {
             goto out;
         }
         ls.chain = &chain;
+        const char *opk = ol_config_str(cfg, "OPERATOR_KEY_FILE");
+        if (near_amount_parse(ol_config_str(cfg, "WORKER_KEY_MIN_ALLOWANCE"), &ls.key_min, &err) != 0) {
+            fprintf(stderr, "outlayer worker: setting WORKER_KEY_MIN_ALLOWANCE: %s\n", err.msg);
+            goto out_chain;
+        }
+        if (near_amount_parse(ol_config_str(cfg, "WORKER_KEY_ALLOWANCE"), &ls.key_topup, &err) != 0 || ls.key_topup <= ls.key_min) {
+            fprintf(stderr, "outlayer worker: setting WORKER_KEY_ALLOWANCE: %s\n",
+                    err.msg[0] ? err.msg : "must be above WORKER_KEY_MIN_ALLOWANCE");
+            goto out_chain;
+        }
+        ls.key_check_ms = (unsigned)ol_config_int(cfg, "KEY_CHECK_INTERVAL_MS");
+        if (opk && *opk) {
+            near_credentials oc;
+            if (near_credentials_read(opk, &oc, &err) != 0) {
+                fprintf(stderr, "outlayer worker: setting OPERATOR_KEY_FILE: %s\n", err.msg);
+                goto out_chain;
+            }
+            if (strcmp(oc.account_id, ls.key.account_id) != 0) {
+                fprintf(stderr, "outlayer worker: setting OPERATOR_KEY_FILE: the key is for %s, not the operator %s\n",
+                        oc.account_id, ls.key.account_id);
+                goto out_chain;
+            }
+            if (!(ls.operator_signer = near_signer_new(oc.account_id, &oc.secret_key, 1, &err))) {
+                fprintf(stderr, "outlayer worker: setting OPERATOR_KEY_FILE: %s\n", err.msg);
+                goto out_chain;
+            }
+        }
     } else if (ls.monitor) {
         fprintf(stderr, "outlayer worker: setting ENABLE_EVENT_MONITOR: needs NEAR_RPC_URL\n");
         goto out;
     }
     status = wk_loop_run(&ls);
+out_chain:
+    if (ls.operator_signer)
+        near_signer_free(ls.operator_signer);
     if (ls.chain)
         wk_chain_close(ls.chain);
 out:

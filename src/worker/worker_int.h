@@ -76,6 +76,18 @@ bool wk_request_matches(const struct json_t *chain_req, const struct json_t *pay
 bool wk_window_ok(uint64_t created_height, uint64_t now_height, unsigned yield_blocks, unsigned block_ms, uint64_t need_ms,
                   char *why, size_t cap);
 
+/* The worker key's allowance policy. The worker key is a function-call key of the operator account:
+ * its gas comes out of the key's allowance. wk_key_check reads the key; when its allowance is below
+ * min and an operator full-access signer is given, it re-adds the same key with a fresh allowance of
+ * topup (DeleteKey + AddKey in one transaction of the operator account, so the key is never absent);
+ * without that signer it only reports. A full-access or unlimited key needs nothing. */
+typedef struct wk_key_state {
+    bool full_access, unlimited, refreshed;
+    near_u128 allowance; /* before any refresh */
+} wk_key_state;
+int wk_key_check(wk_chain *c, near_signer *operator_signer, near_u128 min, near_u128 topup, wk_key_state *out,
+                 ol_err *err);
+
 /* The task loop's settings (strings borrowed for its lifetime). */
 typedef struct wk_loop_settings {
     const char *api_base_url, *token, *worker_id;
@@ -87,6 +99,9 @@ typedef struct wk_loop_settings {
     bool monitor;         /* page list_pending_requests into tasks (needs chain) */
     unsigned monitor_interval_ms;
     unsigned yield_blocks, block_ms; /* the yield window and the shortest block time to expect */
+    near_signer *operator_signer;    /* optional: refreshes the worker key's allowance */
+    near_u128 key_min, key_topup;    /* allowance policy (see wk_key_check) */
+    unsigned key_check_ms;           /* 0: no checks */
 } wk_loop_settings;
 typedef wk_loop_settings wk_loop;
 
