@@ -31,7 +31,6 @@ typedef struct ctl {
     uint32_t loop_pos; /* loop: code position of its head */
     uint32_t else_fix; /* if: position of the BR_UNLESS target operand, 0 once patched */
     uint32_t fix_head; /* chain of operand positions to patch with the end position */
-    uint8_t single;    /* storage for a single-valtype block type */
 } ctl;
 
 /* A pending stack entry's source: its own slot, a local's slot, or a constant. */
@@ -262,7 +261,7 @@ static vm_status push_ctl(cc *c, uint8_t kind, uint32_t np, const uint8_t *pt, u
     return VM_OK;
 }
 
-static vm_status read_blocktype(cc *c, ctl *tmp, uint32_t *np, const uint8_t **pt, uint32_t *nr, const uint8_t **rt) {
+static vm_status read_blocktype(cc *c, uint32_t *np, const uint8_t **pt, uint32_t *nr, const uint8_t **rt) {
     if (c->p >= c->end) FAIL(c, VM_ERR_MALFORMED, "unexpected end of function body");
     uint8_t b = *c->p;
     if (b == 0x40) {
@@ -276,7 +275,6 @@ static vm_status read_blocktype(cc *c, ctl *tmp, uint32_t *np, const uint8_t **p
         static const uint8_t single[256] = {[VM_I32] = VM_I32, [VM_I64] = VM_I64, [VM_F32] = VM_F32,
                                             [VM_F64] = VM_F64, [VM_FUNCREF] = VM_FUNCREF, [VM_EXTERNREF] = VM_EXTERNREF};
         c->p++;
-        (void)tmp;
         *np = 0, *pt = NULL;
         *nr = 1, *rt = &single[b];
         return VM_OK;
@@ -917,7 +915,6 @@ static vm_status cond_branch(cc *c, bool negate, uint32_t ic, uint32_t *target_s
         c->code[c->last_dst] == slot_of(c, ic) && c->last_op + 1 == c->last_dst) {
         uint32_t op = c->code[c->last_op];
         uint16_t bf = branch_form((uint16_t)op);
-        bool imm = op >= OP_I32_EQ_I && op <= OP_I32_GE_U_I;
         if (bf && !negate) {
             uint32_t a = c->code[c->last_op + 2];
             uint32_t b = op == OP_I32_EQZ ? 0 : c->code[c->last_op + 3];
@@ -934,7 +931,6 @@ static vm_status cond_branch(cc *c, bool negate, uint32_t ic, uint32_t *target_s
             EMIT(c, OP_BR_IF, a, 0, 0);
             goto done;
         }
-        (void)imm;
     }
     TRY(src_slot(c, ic, &sc));
     EMIT(c, negate ? OP_BR_UNLESS : OP_BR_IF, sc, 0, 0);
@@ -982,10 +978,9 @@ static vm_status instr(cc *c, uint8_t op) {
     case 0x01: return VM_OK; /* nop */
     case 0x02:
     case 0x03: { /* block, loop */
-        ctl tmp;
         uint32_t np, nr;
         const uint8_t *pt, *rt;
-        TRY(read_blocktype(c, &tmp, &np, &pt, &nr, &rt));
+        TRY(read_blocktype(c, &np, &pt, &nr, &rt));
         TRY(materialize_from(c, c->c[c->nc - 1].height));
         for (uint32_t k = 0; k < np; k++) TRY(pop(c, pt[np - 1 - k], NULL, NULL));
         for (uint32_t k = 0; k < np; k++) TRY(push(c, pt[k]));
@@ -998,10 +993,9 @@ static vm_status instr(cc *c, uint8_t op) {
         return VM_OK;
     }
     case 0x04: { /* if */
-        ctl tmp;
         uint32_t np, nr, site, ic;
         const uint8_t *pt, *rt;
-        TRY(read_blocktype(c, &tmp, &np, &pt, &nr, &rt));
+        TRY(read_blocktype(c, &np, &pt, &nr, &rt));
         charge(c, 1);
         TRY(pop(c, VM_I32, NULL, &ic));
         /* params and everything below must be in their slots on both arms: before the branch */
