@@ -5,7 +5,10 @@
  * missing commit, an artifact symlinked out of the checkout, the host environment kept out. Also the
  * WasmUrl fetcher against a real HTTP server on 127.0.0.1 (right hash, wrong hash, over the cap). */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -303,10 +306,23 @@ static void test_fetch(void) {
     snprintf(dir, sizeof dir, "%s/www", tmp);
     sh("mkdir -p '%s' && printf '\\000asm\\001\\000\\000\\000' > '%s/m.wasm' && head -c 300000 /dev/zero > '%s/big.wasm'", dir,
        dir, dir);
+    /* A port the kernel says is free, then the server on it; under load it may take a while to answer,
+     * and if another process took the port in between, try again with a new one. */
     int port = 0;
     pid_t pid = 0;
-    for (int attempt = 0; attempt < 5 && !pid; attempt++) {
-        port = 20000 + (int)(getpid() % 20000) + attempt * 7;
+    bool up = false;
+    for (int attempt = 0; attempt < 3 && !up; attempt++) {
+        if (pid > 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+        }
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        socklen_t al = sizeof a;
+        ASSERT_TRUE(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+                    getsockname(fd, (struct sockaddr *)&a, &al) == 0);
+        port = ntohs(a.sin_port);
+        close(fd);
         pid = fork();
         if (pid == 0) {
             char ps[16];
@@ -317,15 +333,19 @@ static void test_fetch(void) {
             execlp("python3", "python3", "-m", "http.server", ps, "--bind", "127.0.0.1", "--directory", dir, (char *)NULL);
             _exit(127);
         }
-    }
-    /* Wait until it answers. */
-    bool up = false;
-    for (int i = 0; i < 100 && !up; i++) {
-        char cmd[256];
-        snprintf(cmd, sizeof cmd, "curl -fs -o /dev/null http://127.0.0.1:%d/m.wasm", port);
-        up = system(cmd) == 0;
-        if (!up)
-            usleep(50000);
+        /* Wait until it answers (up to 20 s), unless it exited (the port was taken). */
+        for (int i = 0; i < 400 && !up; i++) {
+            char cmd[256];
+            snprintf(cmd, sizeof cmd, "curl -fs -o /dev/null http://127.0.0.1:%d/m.wasm", port);
+            up = system(cmd) == 0;
+            if (!up) {
+                if (waitpid(pid, NULL, WNOHANG) == pid) {
+                    pid = 0;
+                    break;
+                }
+                usleep(50000);
+            }
+        }
     }
     ASSERT_TRUE(up);
     const uint8_t m[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
