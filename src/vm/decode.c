@@ -308,7 +308,8 @@ static vm_status sec_import(rd *r, vm_module *m) {
     TRY(rd_count(r, VM_MAX_IMPORTS, "imports", &n));
     m->imports = calloc(n ? n : 1, sizeof *m->imports);
     if (!m->imports) FAIL(r, VM_ERR_NOMEM, "out of memory");
-    /* First pass to count kinds would need two reads; instead grow the per-kind arrays at the end. */
+    /* Imports are counted per kind here; the index spaces are allocated with room for them later
+     * (alloc_spaces, alloc_tables, alloc_mems, fill_imported_globals). */
     for (uint32_t i = 0; i < n; i++) {
         vm_importdef *im = &m->imports[i];
         m->nimports = i + 1;
